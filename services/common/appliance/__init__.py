@@ -1,0 +1,1 @@
+"""Plumbing every service of the appliance shares: environment parsing and logging."""

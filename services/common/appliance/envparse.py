@@ -1,0 +1,83 @@
+"""Typed, validated reads of environment variables, each failure one line that names the variable.
+
+Each service's config module reads its whole environment through one `Env` at start-up and
+builds a frozen dataclass from it; nothing else in a service touches os.environ.
+"""
+
+import re
+from typing import Iterable, Mapping, Optional
+
+# Exit status of a service that refuses to start on a bad setting (EX_CONFIG from sysexits.h).
+# The container entrypoint recognises it and holds the container instead of restart-looping.
+EXIT_CONFIG = 78
+
+
+class ConfigError(Exception):
+    """A setting is invalid; str(error) is the one line to print."""
+
+
+class Env:
+    def __init__(self, environ: Mapping[str, str]):
+        self._environ = environ
+
+    def _raw(self, name: str) -> Optional[str]:
+        value = self._environ.get(name)
+        if value is None or value.strip() == "":
+            return None
+        return value.strip()
+
+    def str(self, name: str, default: str, *, pattern: Optional[str] = None, form: str = "") -> str:
+        value = self._raw(name)
+        if value is None:
+            return default
+        if pattern is not None and not re.fullmatch(pattern, value):
+            raise ConfigError(f"{name}={value!r} is invalid: expected {form or pattern}")
+        return value
+
+    def secret(self, name: str) -> str:
+        """A secret: returned as is, never echoed in an error."""
+        return self._raw(name) or ""
+
+    def _number(self, name, default, kind, kind_name, minimum, maximum):
+        value = self._raw(name)
+        if value is None:
+            return default
+        form = _range_form(kind_name, minimum, maximum)
+        try:
+            number = kind(value)
+        except ValueError:
+            raise ConfigError(f"{name}={value!r} is invalid: expected {form}") from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ConfigError(f"{name}={value!r} is invalid: expected {form}")
+        if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+            raise ConfigError(f"{name}={value!r} is out of range: expected {form}")
+        return number
+
+    def int(self, name: str, default: int, *, minimum: Optional[int] = None, maximum: Optional[int] = None) -> int:
+        return self._number(name, default, int, "a whole number", minimum, maximum)
+
+    def float(self, name: str, default: float, *, minimum: Optional[float] = None,
+              maximum: Optional[float] = None) -> float:
+        return self._number(name, default, float, "a number", minimum, maximum)
+
+    def port(self, name: str, default: int) -> int:
+        return self.int(name, default, minimum=1, maximum=65535)
+
+    def choice(self, name: str, default: str, choices: Iterable[str]) -> str:
+        choices = tuple(choices)
+        value = self._raw(name)
+        if value is None:
+            return default
+        if value not in choices:
+            raise ConfigError(f"{name}={value!r} is invalid: expected one of {', '.join(choices)}")
+        return value
+
+
+def _range_form(kind_name: str, minimum, maximum) -> str:
+    if minimum is not None and maximum is not None:
+        return f"{kind_name} from {minimum} to {maximum}"
+    if minimum is not None:
+        return f"{kind_name} of at least {minimum}"
+    if maximum is not None:
+        return f"{kind_name} of at most {maximum}"
+    return kind_name

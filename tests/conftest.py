@@ -8,6 +8,7 @@ for path in (
     ROOT / "services" / "http",
     ROOT / "services" / "uploader",
     ROOT / "services" / "feed",
+    ROOT / "nginx",
     ROOT / "tests",
 ):
     sys.path.insert(0, str(path))

@@ -5,7 +5,8 @@ builds a frozen dataclass from it; nothing else in a service touches os.environ.
 """
 
 import re
-from typing import Iterable, Mapping, Optional
+from typing import Iterable, Mapping, NamedTuple, Optional
+from urllib.parse import urlsplit
 
 # Exit status of a service that refuses to start on a bad setting (EX_CONFIG from sysexits.h).
 # The container entrypoint recognises it and holds the container instead of restart-looping.
@@ -14,6 +15,19 @@ EXIT_CONFIG = 78
 
 class ConfigError(Exception):
     """A setting is invalid; str(error) is the one line to print."""
+
+
+class HttpUrl(NamedTuple):
+    scheme: str  # http or https
+    host: str
+    port: int  # explicit, or the scheme's default
+
+    @property
+    def netloc(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+_HOST = re.compile(r"[A-Za-z0-9._-]{1,253}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
 
 
 class Env:
@@ -33,6 +47,21 @@ class Env:
         if pattern is not None and not re.fullmatch(pattern, value):
             raise ConfigError(f"{name}={value!r} is invalid: expected {form or pattern}")
         return value
+
+    def http_url(self, name: str, default: str) -> HttpUrl:
+        """A bare http:// or https:// URL naming a host and optionally a port, nothing more."""
+        value = self._raw(name) or default
+        invalid = ConfigError(f"{name}={value!r} is invalid: expected http://host[:port] or https://host[:port]")
+        parts = urlsplit(value)
+        try:
+            port = parts.port
+        except ValueError:
+            raise invalid from None
+        if (parts.scheme not in ("http", "https") or parts.hostname is None or not _HOST.fullmatch(parts.hostname)
+                or parts.username is not None or parts.path not in ("", "/") or parts.query or parts.fragment
+                or parts.netloc.endswith(":") or value.endswith(("?", "#"))):
+            raise invalid
+        return HttpUrl(parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80))
 
     def secret(self, name: str) -> str:
         """A secret: returned as is, never echoed in an error."""

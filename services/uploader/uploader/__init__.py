@@ -1,0 +1,1 @@
+"""Uploads one good camera snapshot to Prusa Connect every interval, whatever the network does."""

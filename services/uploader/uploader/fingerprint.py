@@ -1,0 +1,83 @@
+"""The camera's fingerprint: the configured one, or one generated once and kept in the state directory.
+
+Prusa Connect binds a camera token to the first fingerprint used with it, so the stored one must
+never change by accident: it is written atomically and an unreadable or invalid file stops the
+service instead of being replaced.
+"""
+
+import contextlib
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+from .config import FINGERPRINT_PATTERN
+
+FILE_NAME = "fingerprint"
+
+
+class FingerprintError(Exception):
+    """The fingerprint cannot be read or stored; str(error) is the one line to print."""
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    value: str
+    origin: str  # "PRUSA_CONNECT_FINGERPRINT", "stored" or "new"
+    path: str  # where the stored one lives ("" when configured)
+
+
+def resolve(configured: str, state_dir: str, generate: Callable[[], str] = lambda: str(uuid.uuid4())) -> Fingerprint:
+    """The configured fingerprint, else the stored one, else a new one stored in `state_dir`."""
+    if configured:
+        return Fingerprint(configured, "PRUSA_CONNECT_FINGERPRINT", "")
+    path = os.path.join(state_dir, FILE_NAME)
+    try:
+        with open(path, encoding="ascii") as file:
+            stored = file.read().strip()
+    except (FileNotFoundError, NotADirectoryError):
+        stored = None
+    except (OSError, UnicodeDecodeError) as error:
+        raise FingerprintError(f"cannot read the stored camera fingerprint {path}: {_reason(error)}") from None
+    if stored is not None:
+        if not re.fullmatch(FINGERPRINT_PATTERN, stored):
+            raise FingerprintError(
+                f"{path} does not hold a valid camera fingerprint; set PRUSA_CONNECT_FINGERPRINT to the one "
+                "the camera was added with, or delete the file to generate a new one (and re-add the camera "
+                "in Prusa Connect)")
+        return Fingerprint(stored, "stored", path)
+    value = generate()
+    try:
+        _write_atomically(state_dir, path, value)
+    except OSError as error:
+        raise FingerprintError(
+            f"cannot store a new camera fingerprint in STATE_DIR={state_dir}: {_reason(error)}; mount a "
+            "writable volume there or set PRUSA_CONNECT_FINGERPRINT") from None
+    return Fingerprint(value, "new", path)
+
+
+def _write_atomically(directory: str, path: str, value: str) -> None:
+    os.makedirs(directory, exist_ok=True)
+    temporary = f"{path}.{os.getpid()}.tmp"
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, value.encode("ascii") + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _reason(error: Exception) -> str:
+    return getattr(error, "strerror", None) or type(error).__name__

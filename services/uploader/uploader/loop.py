@@ -1,0 +1,101 @@
+"""The upload loop: each cycle fetches a snapshot, uploads it if fit, and schedules the next cycle.
+
+Time comes from an injected clock and the wait between cycles is on a threading.Event, so tests
+drive cycles one by one in virtual time and SIGTERM ends a wait at once.
+"""
+
+import os
+import threading
+import traceback
+from typing import Callable, Optional, Tuple
+
+from .bounded import Cancelled
+from .connect import ConnectClient, Outcome, Result
+from .health import Beacon
+from .report import Report, explain
+from .schedule import Schedule, Verdict
+from .snapshot import Frame, Skip, SnapshotSource, staleness
+
+INFO_RETRY = 60.0
+VERDICTS = {
+    Outcome.OK: Verdict.NORMAL,
+    Outcome.TOO_LARGE: Verdict.NORMAL,
+    Outcome.BAD_REQUEST: Verdict.NORMAL,
+    Outcome.RETRY_LATER: Verdict.BACKOFF,
+    Outcome.AUTH: Verdict.SLOW,
+    Outcome.NOT_FOUND: Verdict.SLOW,
+}
+
+
+class Uploader:
+    def __init__(self, *, source: SnapshotSource, client: ConnectClient, schedule: Schedule, beacon: Beacon,
+                 report: Report, camera_name: str, fingerprint: str, clock: Callable[[], float]):
+        self._source = source
+        self._client = client
+        self._schedule = schedule
+        self._beacon = beacon
+        self._report = report
+        self._camera_name = camera_name
+        self._fingerprint = fingerprint
+        self._clock = clock
+        self._last: Optional[Frame] = None  # the last frame Connect accepted
+        self._info_sent: Optional[Tuple[int, int]] = None  # the resolution Connect last accepted
+        self._info_retry_at = float("-inf")
+
+    def run(self, stop: threading.Event) -> None:
+        """Cycle on schedule until `stop` is set."""
+        due = self._schedule.due
+        self._beacon.beat(due)
+        while not stop.wait(max(0.0, due - self._clock())):
+            try:
+                due = self.cycle()
+            except Cancelled:
+                return
+
+    def cycle(self) -> float:
+        """One fetch-and-upload; returns when the next one is due. Raises Cancelled on shutdown."""
+        started = self._clock()
+        try:
+            verdict, uploaded, problem = self._attempt()
+        except Cancelled:
+            raise
+        except Exception as error:  # a bug must not end the loop: report it and back off
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            problem = (("internal", type(error).__name__, where.filename, where.lineno),
+                       f"internal error {type(error).__name__} at {os.path.basename(where.filename)}:"
+                       f"{where.lineno}: {error}")
+            verdict, uploaded = Verdict.BACKOFF, False
+        now = self._clock()
+        due = self._schedule.next(verdict, started=started, now=now, uploaded=uploaded)
+        if problem is not None:
+            self._report.not_uploading(problem[0], problem[1], due - now)
+        self._beacon.beat(due)
+        return due
+
+    def _attempt(self):
+        """(verdict, whether an upload was sent, (kind, text) of the problem or None)."""
+        got = self._source.fetch()
+        if isinstance(got, Frame):
+            got = staleness(got, self._last) or got
+        if isinstance(got, Skip):
+            return Verdict.SKIP, False, (("snapshot", got.kind), got.text)
+        result = self._client.put_snapshot(got.data)
+        if not result.ok:
+            text = explain(result, size=len(got.data), resolution=got.size, fingerprint=self._fingerprint,
+                           connect_url=self._client.base_url)
+            return VERDICTS[result.outcome], True, (result.kind, text)
+        self._last = got
+        self._report.uploaded(len(got.data), result)
+        self._send_info(got.size)
+        return Verdict.NORMAL, True, None
+
+    def _send_info(self, resolution: Optional[Tuple[int, int]]) -> None:
+        """/c/info once Connect accepts snapshots, and again when the resolution changes."""
+        if resolution is None or resolution == self._info_sent or self._clock() < self._info_retry_at:
+            return
+        result: Result = self._client.put_info(self._camera_name, *resolution)
+        self._report.info(result, self._camera_name, resolution, INFO_RETRY)
+        if result.ok:
+            self._info_sent = resolution
+        else:
+            self._info_retry_at = self._clock() + INFO_RETRY

@@ -1,0 +1,103 @@
+"""What the uploader tells `docker logs`: a line per change of state, and a summary a minute at most.
+
+A steady state, good or bad, logs nothing per cycle: the same failure repeated is one line, and
+while all is well only the summary appears, at most once a minute.
+"""
+
+import logging
+from typing import Callable, Optional, Tuple
+
+from .connect import Outcome, Result
+
+SUMMARY_EVERY = 60.0
+
+
+def explain(result: Result, *, size: int, resolution: Optional[Tuple[int, int]], fingerprint: str,
+            connect_url: str) -> str:
+    """The one line a user needs for a failed upload: what Connect said and what to do about it."""
+    outcome = result.outcome
+    if outcome is Outcome.RETRY_LATER:
+        if result.status is None:
+            return f"Prusa Connect unreachable: {result.cause}"
+        return f"Prusa Connect is unavailable or overloaded ({result.cause})"
+    if outcome is Outcome.AUTH and result.code == "FORBIDDEN_INVALID_FINGERPRINT":
+        return (f"Prusa Connect refused the fingerprint ({result.cause}): the token is bound to the fingerprint "
+                f"first used with it, and this camera's is {fingerprint}. Fix: in Prusa Connect delete the "
+                "camera, add it again with 'Add new other camera' and set its new token in PRUSA_CONNECT_TOKEN; "
+                "or set PRUSA_CONNECT_FINGERPRINT to the fingerprint first used with this token")
+    if outcome is Outcome.AUTH and result.status == 401:
+        return (f"Prusa Connect refused the token ({result.cause}): set PRUSA_CONNECT_TOKEN to the token Prusa "
+                "Connect shows for this camera (printer > Camera > Add new other camera)")
+    if outcome is Outcome.AUTH:
+        return (f"Prusa Connect refused the token or the fingerprint ({result.cause}): check PRUSA_CONNECT_TOKEN; "
+                f"if the token was first used with another fingerprint than {fingerprint}, delete the camera "
+                "in Prusa Connect, add it again and set its new token")
+    if outcome is Outcome.TOO_LARGE:
+        shape = f"{resolution[0]}x{resolution[1]}, " if resolution else ""
+        return (f"Prusa Connect refused the image as too large ({result.cause}; {shape}{size} bytes): lower "
+                "CAMERA_WIDTH and CAMERA_HEIGHT or CAMERA_QUALITY")
+    if outcome is Outcome.NOT_FOUND:
+        return (f"Prusa Connect does not know this address or camera ({result.cause}): check PRUSA_CONNECT_URL "
+                f"(now {connect_url}) and that the camera still exists in Prusa Connect")
+    return f"Prusa Connect rejected the upload ({result.cause})"
+
+
+def duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+class Report:
+    """Turns each cycle's outcome into log lines, logging only changes of state and periodic summaries."""
+
+    def __init__(self, log: logging.Logger, clock: Callable[[], float], summary_every: float = SUMMARY_EVERY):
+        self._log = log
+        self._clock = clock
+        self._summary_every = summary_every
+        self._problem = None  # kind of the current problem; None while all is well
+        self._problem_since = 0.0
+        self._window_start: Optional[float] = None
+        self._uploads = 0
+        self._bytes = 0
+        self._info_problem = None
+
+    def uploaded(self, size: int, result: Result) -> None:
+        now = self._clock()
+        if self._window_start is None or self._problem is not None:
+            if self._window_start is None:
+                self._log.info("uploading: first snapshot accepted (%s, %d bytes in %.2f s)",
+                               result.cause, size, result.latency)
+            else:
+                self._log.info("uploading again after %s: snapshot accepted (%s, %d bytes in %.2f s)",
+                               duration(now - self._problem_since), result.cause, size, result.latency)
+            self._problem = None
+            self._window_start, self._uploads, self._bytes = now, 0, 0
+            return
+        self._uploads += 1
+        self._bytes += size
+        if now - self._window_start >= self._summary_every:
+            self._log.info("uploads: %d in the last %s, %d bytes, last latency %.2f s",
+                           self._uploads, duration(now - self._window_start), self._bytes, result.latency)
+            self._window_start, self._uploads, self._bytes = now, 0, 0
+
+    def not_uploading(self, kind, text: str, next_in: float) -> None:
+        """A cycle ended without an accepted upload; logs only when the kind of problem changes."""
+        if kind == self._problem:
+            return
+        if self._problem is None:
+            self._problem_since = self._clock()
+        self._problem = kind
+        self._log.warning("not uploading: %s; next try in %s", text, duration(next_in))
+
+    def info(self, result: Result, name: str, resolution: Tuple[int, int], retry_in: float) -> None:
+        if result.ok:
+            self._log.info("camera info sent: name %r, resolution %dx%d", name, *resolution)
+            self._info_problem = None
+        elif result.kind != self._info_problem:
+            self._info_problem = result.kind
+            self._log.warning("camera info not sent (%s); snapshots are unaffected, retrying in %s",
+                              result.cause, duration(retry_in))

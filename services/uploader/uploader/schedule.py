@@ -1,0 +1,61 @@
+"""When the next cycle runs: a pure policy over times the caller passes in (monotonic seconds).
+
+Fixed-rate at the interval; exponential backoff with jitter from the interval up to 5 minutes
+while Connect is unreachable or overloaded; every 5 minutes while it refuses the credentials;
+and never two uploads started less than 10 s apart, whatever the mix.
+"""
+
+import enum
+import math
+import random as _random
+from typing import Callable, Optional
+
+FLOOR = 10.0
+BACKOFF_CAP = 300.0
+SLOW_RETRY = 300.0
+
+
+class Verdict(enum.Enum):
+    NORMAL = "normal"  # uploaded, or Connect answered: back to the interval
+    SKIP = "skip"  # nothing to upload this cycle: try again at the next tick
+    BACKOFF = "backoff"  # Connect unreachable or overloaded
+    SLOW = "slow"  # Connect refuses the credentials or the address: retry every 5 minutes
+
+
+class Schedule:
+    def __init__(self, interval: float, start: float, *, floor: float = FLOOR, backoff_cap: float = BACKOFF_CAP,
+                 slow_retry: float = SLOW_RETRY, random: Callable[[], float] = _random.random):
+        self.interval = max(interval, floor)
+        self.floor = floor
+        self.backoff_cap = backoff_cap
+        self.slow_retry = slow_retry
+        self._random = random
+        self.due = start
+        self.failures = 0
+        self._last_upload: Optional[float] = None
+
+    def next(self, verdict: Verdict, *, started: float, now: float, uploaded: bool) -> float:
+        """The due time of the next cycle, after one that `started` and ended `now`."""
+        if uploaded:
+            self._last_upload = started
+        if verdict is Verdict.BACKOFF:
+            self.failures += 1
+            due = now + self.backoff(self.failures)
+        elif verdict is Verdict.SLOW:
+            self.failures = 0
+            due = now + self.slow_retry
+        else:
+            if verdict is Verdict.NORMAL:
+                self.failures = 0
+            due = self.due + self.interval
+            if due < now:  # the cycle overran: skip the missed ticks instead of bursting
+                due += math.ceil((now - due) / self.interval) * self.interval
+        if self._last_upload is not None:
+            due = max(due, self._last_upload + self.floor)
+        self.due = due
+        return due
+
+    def backoff(self, failures: int) -> float:
+        """Delay after the n-th failure in a row: doubling from the interval, jittered, capped."""
+        ceiling = min(self.backoff_cap, self.interval * 2 ** min(failures - 1, 32))
+        return max(self.interval, ceiling * (0.5 + 0.5 * self._random()))

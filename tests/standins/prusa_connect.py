@@ -1,0 +1,313 @@
+"""A stand-in for Prusa Connect's camera API: a real HTTP server, Python standard library only.
+
+It checks what Connect checks (PUT on /c/snapshot or /c/info, Token, a Fingerprint of at least 16
+characters that stays the one first used with the token, Content-Type image/jpg or
+application/json, a whole JPEG or the info JSON), records every request, and can be told how to
+answer the next ones: a status, a stall, or a closed connection.
+
+In-process:      with PrusaConnect("token") as connect: ... connect.url, connect.set_mode(...), connect.recorded()
+Out of process:  python3 -m standins.prusa_connect --port 8080 --token T   (from tests/), then over HTTP:
+  GET /_recorded   the requests so far, a JSON list of {time, method, path, headers (without Token),
+                   token: valid|wrong|missing, size, body_valid, sha256, json, answered, status, closed}
+  POST /_mode      JSON {"status": 503, "stall": 20, "close": true, "count": 2, "path": "/c/info",
+                   "code": "...", "message": "..."}: how to answer the next matching requests
+                   (all keys optional; a 2xx status only sets the success status; count: that many
+                   requests, then back to normal; {} restores normal answers)
+  POST /_reset     forget requests, mode and fingerprint binding; JSON {"fingerprint": F} binds F at once
+"""
+
+import argparse
+import hashlib
+import json
+import re
+import signal
+import sys
+import threading
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ENDPOINTS = {"/c/snapshot": "image/jpg", "/c/info": "application/json"}
+FINGERPRINT = re.compile(r"[A-Za-z0-9._-]{16,}")
+MAX_BODY = 32 * 1024 * 1024
+ERROR_CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
+               413: "PAYLOAD_TOO_LARGE", 429: "TOO_MANY_REQUESTS", 500: "INTERNAL_SERVER_ERROR",
+               503: "SERVICE_UNAVAILABLE"}
+
+
+class Mode:
+    def __init__(self, status=None, stall=0.0, close=False, count=None, path=None, code=None, message=None):
+        self.status = None if status is None else int(status)
+        self.stall = float(stall)
+        self.close = bool(close)
+        self.count = None if count is None else int(count)
+        self.path = path
+        self.code = code
+        self.message = message
+
+    def applies_to(self, path):
+        return (self.path is None or self.path == path) and (self.count is None or self.count > 0)
+
+
+class PrusaConnect:
+    def __init__(self, token, *, host="127.0.0.1", port=0, fingerprint=None):
+        self.token = token
+        self._lock = threading.Condition()
+        self._records = []
+        self._mode = Mode()
+        self._bound = fingerprint
+        self._release = threading.Event()
+        self._server = ThreadingHTTPServer((host, port), _Handler)
+        self._server.connect = self
+        self._server.handle_error = lambda request, address: None  # clients that hang up are normal here
+
+    @property
+    def port(self):
+        return self._server.server_address[1]
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        """Serve on a background thread."""
+        threading.Thread(target=self._server.serve_forever, name="prusa-connect", daemon=True).start()
+        return self
+
+    def serve(self):
+        """Serve in this thread until SIGTERM (see main) or Ctrl-C."""
+        try:
+            self._server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self._release.set()
+            self._server.server_close()
+
+    def stop(self):
+        self._release.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def recorded(self, path=None):
+        """Copies of the recorded requests, oldest first; only those to `path` when given."""
+        with self._lock:
+            return [dict(r) for r in self._matching(path)]
+
+    def wait_for(self, count, path=None, timeout=10.0):
+        """The recorded requests (to `path`) once `count` have arrived, or after `timeout` s."""
+        with self._lock:
+            self._lock.wait_for(lambda: len(self._matching(path)) >= count, timeout)
+            return [dict(r) for r in self._matching(path)]
+
+    def wait_answered(self, count, path=None, timeout=10.0):
+        """Like wait_for, but until that many have also been answered (or closed)."""
+        with self._lock:
+            self._lock.wait_for(
+                lambda: len([r for r in self._matching(path) if r["answered"]]) >= count, timeout)
+            return [dict(r) for r in self._matching(path)]
+
+    def set_mode(self, **mode):
+        with self._lock:
+            self._mode = Mode(**mode)
+
+    def reset(self, fingerprint=None):
+        with self._lock:
+            self._release.set()
+            self._release = threading.Event()
+            self._records.clear()
+            self._mode = Mode()
+            self._bound = fingerprint
+
+    def bound_fingerprint(self):
+        with self._lock:
+            return self._bound
+
+    def _matching(self, path):
+        return [r for r in self._records if path is None or r["path"] == path]
+
+    # The request handler's side.
+
+    def _record(self, handler, body):
+        headers = {k: v for k, v in handler.headers.items() if k.lower() != "token"}
+        token = handler.headers.get("Token")
+        record = {
+            "time": time.time(), "method": handler.command, "path": handler.path, "headers": headers,
+            "token": "missing" if token is None else "valid" if token == self.token else "wrong",
+            "size": len(body), "body_valid": _body_valid(handler.path, body),
+            "sha256": hashlib.sha256(body).hexdigest(), "json": _json_or_none(body),
+            "answered": False, "status": None, "closed": False,
+        }
+        with self._lock:
+            self._records.append(record)
+            self._lock.notify_all()
+            mode = self._mode
+            applied = mode.applies_to(handler.path)
+            if applied and mode.count is not None:
+                mode.count -= 1
+            return record, (mode if applied else Mode()), self._release
+
+    def _answered(self, record, status):
+        """`status` was sent, or None: the connection was closed without an answer."""
+        with self._lock:
+            record.update(answered=True, status=status, closed=status is None)
+            self._lock.notify_all()
+
+    def _check(self, handler, body, mode):
+        """(status, error code, message) for a Connect request answered normally."""
+        token = handler.headers.get("Token")
+        if not token or token != self.token:
+            return 401, "UNAUTHORIZED", "Missing or invalid token"
+        fingerprint = handler.headers.get("Fingerprint") or ""
+        if not FINGERPRINT.fullmatch(fingerprint):
+            return 400, "BAD_REQUEST", "Fingerprint must be at least 16 characters of A-Z a-z 0-9 . _ -"
+        with self._lock:
+            if self._bound is None:
+                self._bound = fingerprint
+            bound = self._bound
+        if fingerprint != bound:
+            return 403, "FORBIDDEN_INVALID_FINGERPRINT", "Token is bound to another fingerprint"
+        if handler.headers.get("Content-Type") != ENDPOINTS[handler.path]:
+            return 400, "BAD_REQUEST", f"Content-Type must be {ENDPOINTS[handler.path]}"
+        if not _body_valid(handler.path, body):
+            if handler.path == "/c/snapshot":
+                return 400, "INVALID_IMAGE", "Not a complete JPEG"
+            return 400, "BAD_REQUEST", "Invalid camera info"
+        success = mode.status if mode.status is not None and 200 <= mode.status < 300 else 204
+        return success, None, None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "prusa-connect-standin"
+
+    def log_message(self, format, *args):
+        pass
+
+    def do_GET(self):
+        connect = self.server.connect
+        if self.path == "/_recorded":
+            self._send(200, json.dumps(connect.recorded()).encode(), "application/json")
+        else:
+            self._error(404 if self.path not in ENDPOINTS else 405, None, "Not here")
+
+    def do_POST(self):
+        connect = self.server.connect
+        body = self._body()
+        if body is None:
+            return
+        try:
+            options = json.loads(body or b"{}")
+            if self.path == "/_mode":
+                connect.set_mode(**options)
+            elif self.path == "/_reset":
+                connect.reset(options.get("fingerprint"))
+            else:
+                self._error(404 if self.path not in ENDPOINTS else 405, None, "Not here")
+                return
+        except (ValueError, TypeError, AttributeError) as error:
+            self._error(400, None, f"bad control request: {error}")
+            return
+        self._send(204, b"", None)
+
+    def do_PUT(self):
+        connect = self.server.connect
+        body = self._body()
+        if body is None:
+            return
+        record, mode, release = connect._record(self, body)
+        if self.path not in ENDPOINTS:
+            connect._answered(record, 404)
+            self._error(404, None, "Not found")
+            return
+        if mode.stall:
+            release.wait(mode.stall)
+        if mode.close:
+            self.close_connection = True
+            connect._answered(record, None)
+            return
+        if mode.status is not None and mode.status >= 300:
+            status, code, message = mode.status, mode.code, mode.message
+        else:
+            status, code, message = connect._check(self, body, mode)
+        connect._answered(record, status)
+        if status < 300:
+            self._send(status, b"" if status == 204 else b"{}", None if status == 204 else "application/json")
+        else:
+            self._error(status, code, message)
+
+    def _body(self):
+        """The request body, or None after answering a request without a usable length."""
+        length = self.headers.get("Content-Length")
+        if length is None or not length.isdigit():
+            self._error(411, None, "Content-Length required")
+            self.close_connection = True
+            return None
+        if int(length) > MAX_BODY:
+            self._error(413, None, "Too large")
+            self.close_connection = True
+            return None
+        return self.rfile.read(int(length))
+
+    def _error(self, status, code, message):
+        body = {"code": code or ERROR_CODES.get(status, HTTPStatus(status).phrase.upper().replace(" ", "_")),
+                "message": message or HTTPStatus(status).phrase}
+        self._send(status, json.dumps(body).encode(), "application/json")
+
+    def _send(self, status, body, content_type):
+        self.send_response(status)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        if status != 204:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if status != 204:
+            self.wfile.write(body)
+
+
+def _body_valid(path, body):
+    """A whole JPEG (SOI..EOI) for a snapshot, the info JSON for /c/info."""
+    if path == "/c/snapshot":
+        return len(body) >= 4 and body.startswith(b"\xff\xd8") and body.endswith(b"\xff\xd9")
+    return path == "/c/info" and _valid_info(_json_or_none(body))
+
+
+def _json_or_none(body):
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def _valid_info(info):
+    try:
+        config = info["config"]
+        resolution = config["resolution"]
+        return (isinstance(config["name"], str) and config["name"] != ""
+                and all(isinstance(resolution[k], int) and resolution[k] > 0 for k in ("width", "height")))
+    except (KeyError, TypeError):
+        return False
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python3 -m standins.prusa_connect", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all, for a container)")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (0: any free port)")
+    parser.add_argument("--token", required=True, help="the camera token to accept")
+    parser.add_argument("--fingerprint", help="bind this fingerprint to the token from the start")
+    args = parser.parse_args(argv)
+    connect = PrusaConnect(args.token, host=args.host, port=args.port, fingerprint=args.fingerprint)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    print(f"prusa-connect stand-in listening on {args.host}:{connect.port}", flush=True)
+    connect.serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

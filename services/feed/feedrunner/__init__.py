@@ -1,0 +1,1 @@
+"""The feed container's entrypoint: picks the camera and keeps it running."""

@@ -1,0 +1,55 @@
+"""The frame server's settings, read and checked once at start-up."""
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Mapping
+
+from appliance.envparse import ConfigError, Env
+
+_HOST = r"[A-Za-z0-9:][A-Za-z0-9.:-]{0,252}"
+_HOST_FORM = "a host name or IP address, without a port"
+
+
+@dataclass(frozen=True)
+class Config:
+    feed_host: str
+    feed_port: int
+    feed_timeout: float  # seconds allowed to connect, and between two complete frames, before reconnecting
+    http_port: int
+    max_frame_bytes: int
+    snapshot_max_age: float  # a newer frame is live; an older one is stale
+    stream_max_clients: int
+    stream_idle_timeout: float  # a stream client that accepts no data for this long is dropped
+    stream_keepalive: float  # a stream re-sends its last frame after this long without a new one
+    worker_connections: int  # gunicorn's cap on simultaneous connections, streams and snapshots together
+
+
+def load(environ: Mapping[str, str]) -> Config:
+    env = Env(environ)
+    worker_connections = env.int("WORKER_CONNECTIONS", 1000, minimum=10, maximum=100000)
+    stream_max_clients = env.int("STREAM_MAX_CLIENTS", 20, minimum=1, maximum=10000)
+    if stream_max_clients >= worker_connections:
+        raise ConfigError(f"STREAM_MAX_CLIENTS={stream_max_clients} is out of range: expected fewer than "
+                          f"WORKER_CONNECTIONS ({worker_connections}), so snapshots and /healthz still get through")
+    return Config(
+        feed_host=_feed_host(env),
+        feed_port=env.port("FEED_PORT", 9000),
+        feed_timeout=env.float("FEED_TIMEOUT", 5.0, minimum=0.1, maximum=3600),
+        http_port=env.port("HTTP_PORT", 8081),
+        max_frame_bytes=env.int("MAX_FRAME_BYTES", 8 * 1024 * 1024, minimum=1024, maximum=64 * 1024 * 1024),
+        snapshot_max_age=env.float("SNAPSHOT_MAX_AGE", 10.0, minimum=0.01, maximum=86400),
+        stream_max_clients=stream_max_clients,
+        stream_idle_timeout=env.float("STREAM_IDLE_TIMEOUT", 30.0, minimum=0.1, maximum=3600),
+        stream_keepalive=env.float("STREAM_KEEPALIVE", 1.0, minimum=0.05, maximum=60),
+        worker_connections=worker_connections,
+    )
+
+
+def _feed_host(env: Env) -> str:
+    host = env.str("FEED_HOST", "feed", pattern=_HOST, form=_HOST_FORM)
+    if ":" in host:  # only an IPv6 address has colons
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ConfigError(f"FEED_HOST={host!r} is invalid: expected {_HOST_FORM}") from None
+    return host

@@ -1,0 +1,54 @@
+"""Runs the app under gunicorn: one gevent worker, which owns the feed connection."""
+
+import logging
+
+from gunicorn import glogging
+from gunicorn.app.base import BaseApplication
+
+from .config import Config
+
+
+class _Logger(glogging.Logger):
+    """gunicorn's own lines go through the root logger, so they reach stdout in the service's format."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        self.error_log.handlers[:] = []
+        self.error_log.propagate = True
+
+
+class FrameServer(BaseApplication):
+    def __init__(self, config: Config):
+        self.config = config
+        super().__init__()
+
+    def load_config(self):
+        settings = {
+            "bind": [f"0.0.0.0:{self.config.http_port}"],
+            "workers": 1,  # the one worker holds the one feed connection
+            "worker_class": "gevent",
+            "worker_connections": self.config.worker_connections,
+            "accesslog": None,
+            "logger_class": _Logger,
+            "graceful_timeout": 1,  # SIGTERM: open streams get a second, then the worker is stopped
+        }
+        for name, value in settings.items():
+            self.cfg.set(name, value)
+
+    def load(self):
+        """Runs in the worker, after gevent has patched it: the feed reader starts there, never in the master.
+
+        Imported here so the master stays small: it never loads Flask, the app or the reader.
+        """
+        from jpegframes.splitter import FrameSplitter
+
+        from .app import create_app
+        from .feed import FeedReader
+        from .store import FrameStore
+
+        config = self.config
+        store = FrameStore()
+        feed = FeedReader(config.feed_host, config.feed_port, config.feed_timeout, store,
+                          FrameSplitter(config.max_frame_bytes), logging.getLogger("frameserver"))
+        feed.start()
+        return create_app(config, store, feed)

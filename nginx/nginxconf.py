@@ -1,0 +1,110 @@
+"""Render nginx.conf from the environment, refusing a bad setting, then run nginx.
+
+ALLOWED_CIDRS (space or comma separated) become both `allow` lines and the geo map that
+rejects everyone else before anything else happens. nginx asks Docker's DNS for names at
+request time, but that DNS does not know /etc/hosts, where compose's extra_hosts puts
+host.docker.internal: a MOONRAKER_URL host found there (or an address) is written in as is.
+"""
+
+import ipaddress
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional, Tuple
+
+from appliance import log as applog
+from appliance.envparse import EXIT_CONFIG, ConfigError, Env, HttpUrl
+
+DEFAULT_CIDRS = "127.0.0.0/8 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 ::1/128 fc00::/7 fe80::/10"
+TEMPLATE = Path(__file__).with_name("nginx.conf.template")
+RENDERED = Path("/tmp/nginx.conf")
+
+
+@dataclass(frozen=True)
+class NginxConfig:
+    allowed_cidrs: Tuple[str, ...]
+    stream_max_per_client: int
+    access_log: bool
+    moonraker: HttpUrl
+
+
+def parse_cidrs(name: str, text: str) -> Tuple[str, ...]:
+    entries = [e for e in text.replace(",", " ").split() if e]
+    if not entries:
+        raise ConfigError(f"{name} is empty: expected CIDR ranges such as 192.168.0.0/16")
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(str(ipaddress.ip_network(entry, strict=False)))
+        except ValueError:
+            raise ConfigError(f"{name} entry {entry!r} is invalid: expected an address or CIDR "
+                              "range such as 192.168.1.0/24 or fd00::/8") from None
+    return tuple(networks)
+
+
+def load(environ: Mapping[str, str]) -> NginxConfig:
+    env = Env(environ)
+    return NginxConfig(
+        allowed_cidrs=parse_cidrs("ALLOWED_CIDRS", env.str("ALLOWED_CIDRS", DEFAULT_CIDRS)),
+        stream_max_per_client=env.int("STREAM_MAX_PER_CLIENT", 5, minimum=1, maximum=1000),
+        access_log=env.choice("NGINX_ACCESS_LOG", "off", ("off", "on")) == "on",
+        moonraker=env.http_url("MOONRAKER_URL", "http://host.docker.internal:7125"),
+    )
+
+
+def fixed_address(host: str, hosts_text: str) -> Optional[str]:
+    """`host` itself when it is an address, else its address in an /etc/hosts text, else None."""
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    for line in hosts_text.splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) >= 2 and host in fields[1:]:
+            return fields[0]
+    return None
+
+
+def render(config: NginxConfig, template: str, moonraker_address: Optional[str]) -> str:
+    """The nginx.conf text; without a fixed address, Moonraker's host is looked up per request."""
+    moonraker = config.moonraker
+    if moonraker_address is None:
+        upstream = moonraker.netloc
+    else:
+        host = f"[{moonraker_address}]" if ":" in moonraker_address else moonraker_address
+        upstream = f"{host}:{moonraker.port}"
+    values = {
+        "@MOONRAKER_UPSTREAM@": upstream,
+        "@MOONRAKER_SCHEME@": moonraker.scheme,
+        "@MOONRAKER_URL@": f"{moonraker.scheme}://{moonraker.netloc}",
+        "@GEO_LINES@": "\n".join(f"        {c} 1;" for c in config.allowed_cidrs),
+        "@ALLOW_LINES@": "\n".join(f"        allow {c};" for c in config.allowed_cidrs),
+        "@STREAM_MAX_PER_CLIENT@": str(config.stream_max_per_client),
+        "@ACCESS_LOG@": "/dev/stdout" if config.access_log else "off",
+    }
+    for placeholder, value in values.items():
+        template = template.replace(placeholder, value)
+    return template
+
+
+def main() -> None:
+    log = applog.setup("nginx")
+    try:
+        config = load(os.environ)
+    except ConfigError as error:
+        print(f"nginx: {error}", flush=True)
+        sys.exit(EXIT_CONFIG)
+    moonraker_address = fixed_address(config.moonraker.host, Path("/etc/hosts").read_text())
+    RENDERED.write_text(render(config, TEMPLATE.read_text(), moonraker_address))
+    log.info("listening on 7126 for %s; %d streams per client; access log %s; Moonraker at %s",
+             " ".join(config.allowed_cidrs), config.stream_max_per_client, "on" if config.access_log else "off",
+             config.moonraker.netloc if moonraker_address is None else f"{config.moonraker.netloc} ({moonraker_address})")
+    logging.shutdown()
+    os.execvp("nginx", ["nginx", "-e", "stderr", "-c", str(RENDERED), "-g", "daemon off;"])
+
+
+if __name__ == "__main__":
+    main()

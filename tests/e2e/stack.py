@@ -1,0 +1,98 @@
+"""Drives the real compose stack for the end-to-end tests: build, up, down, logs, inspect."""
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = "printercam-e2e"
+BASE_URL = "http://127.0.0.1:7126"
+
+
+def compose_command() -> Optional[List[str]]:
+    """`docker compose` (v2) when it works, else `docker-compose` (1.29), else None."""
+    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    return None
+
+
+def docker_usable() -> Optional[str]:
+    """None when Docker and compose work, else the reason they do not."""
+    if not shutil.which("docker"):
+        return "no docker client"
+    if subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
+        return "no Docker engine answers (tests/run makes one usable when run as root)"
+    if subprocess.run(["docker", "image", "inspect", "debian:trixie-slim"], capture_output=True).returncode != 0:
+        return "no debian:trixie-slim base image (tests/docker-engine.sh makes one)"
+    if compose_command() is None:
+        return "neither `docker compose` nor `docker-compose` is installed"
+    return None
+
+
+class Stack:
+    def __init__(self, env: Dict[str, str], workdir: Path):
+        self.env = dict(env)
+        self.workdir = workdir
+        self.compose = compose_command()
+
+    def _env_file(self) -> Path:
+        path = self.workdir / "e2e.env"
+        path.write_text("".join(f"{k}={v}\n" for k, v in self.env.items()))
+        return path
+
+    def run(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+        cmd = [*self.compose, "--project-name", PROJECT, "--project-directory", str(ROOT),
+               "--env-file", str(self._env_file()),
+               "-f", str(ROOT / "compose.yaml"), "-f", str(ROOT / "tests" / "e2e" / "compose.e2e.yaml"), *args]
+        env = {k: v for k, v in os.environ.items() if k not in self.env}
+        result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def container_ids(self) -> List[str]:
+        return self.run("ps", "-q").stdout.split()
+
+    def container_id(self, service: str) -> str:
+        ids = self.run("ps", "-q", service).stdout.split()
+        assert ids, f"no container for {service}"
+        return ids[0]
+
+    def inspect(self, container: str) -> dict:
+        out = subprocess.run(["docker", "inspect", container], capture_output=True, text=True, check=True).stdout
+        return json.loads(out)[0]
+
+    def exec_python(self, service: str, code: str) -> subprocess.CompletedProcess:
+        return self.run("exec", "-T", service, "python3", "-c", code, check=False)
+
+    def logs(self, *services: str) -> str:
+        return self.run("logs", "--no-color", *services).stdout
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.25):
+    """Waits for an outside system (containers) to reach a state; returns the predicate's value."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+        except (requests.RequestException, OSError) as error:
+            last = error
+        else:
+            if last:
+                return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; last: {last!r}")
+
+
+def get(path: str, **kwargs) -> requests.Response:
+    kwargs.setdefault("timeout", 5)
+    return requests.get(BASE_URL + path, **kwargs)

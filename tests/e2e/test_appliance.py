@@ -1,0 +1,238 @@
+"""The whole appliance in Docker, checked only through 127.0.0.1:7126 as a user would.
+
+Builds the real images, starts the stack with the synthetic camera and a stand-in Prusa
+Connect, and checks what the README promises. Runs in CI; skips elsewhere without Docker.
+"""
+
+import json
+import os
+import signal
+import socket
+
+import pytest
+import requests
+import websocket
+
+from jpegframes.markers import dimensions, is_complete_jpeg, is_synthetic
+from mjpeg_reader import boundary_of, read_parts
+
+from .stack import ROOT, Stack, docker_usable, get, wait_for
+
+TOKEN = "e2eToken0123456789ab"
+NOT_ALLOWED_NET = "192.0.2.0/24"  # TEST-NET-1: never the address the tests connect from
+
+reason = docker_usable()
+if reason is not None and os.environ.get("CI") == "true":
+    raise RuntimeError(f"end-to-end tests must run in CI, but Docker is not usable: {reason}")
+pytestmark = pytest.mark.skipif(reason is not None, reason=f"end-to-end tests need Docker: {reason}")
+
+ENV = {
+    "FEED_SOURCE": "synthetic",
+    "CAMERA_WIDTH": "640",
+    "CAMERA_HEIGHT": "480",
+    "CAMERA_FPS": "10",
+    "SNAPSHOT_MAX_AGE": "3",
+    "PRUSA_CONNECT_URL": "http://prusa-connect:8080",
+    "PRUSA_CONNECT_TOKEN": TOKEN,
+    "CAMERA_NAME": "E2E printer",
+    "MOONRAKER_URL": "http://moonraker:7125",
+    "BIND_ADDRESS": "127.0.0.1",
+    "HTTP_PORT": "7126",
+}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    s = Stack(ENV, tmp_path_factory.mktemp("e2e"))
+    s.run("down", "-v", "--remove-orphans", check=False)
+    s.run("build")
+    yield s
+    s.run("down", "-v", "--remove-orphans", check=False)
+
+
+def snapshot_ok():
+    return get("/snapshot.jpg").status_code == 200
+
+
+def recorded_uploads(stack):
+    result = stack.exec_python(
+        "prusa-connect",
+        "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8080/_recorded', timeout=3).read().decode())")
+    assert result.returncode == 0, result.stderr
+    return [r for r in json.loads(result.stdout) if r["path"] == "/c/snapshot"]
+
+
+def test_snapshot_is_503_until_the_camera_delivers_then_200(stack):
+    stack.run("up", "-d", "--no-deps", "http", "nginx", "moonraker-gate", "moonraker")
+    wait_for(lambda: get("/snapshot.jpg").status_code != 502, 60, "nginx and the frame server to answer")
+    first = get("/snapshot.jpg")
+    assert first.status_code == 503
+    assert first.headers["Retry-After"] == "1"
+    stack.run("up", "-d")
+    wait_for(snapshot_ok, 60, "a first frame through nginx")
+    response = get("/snapshot.jpg?cacheBust=123")
+    assert response.headers["Content-Type"] == "image/jpeg"
+    assert is_complete_jpeg(response.content)
+    assert dimensions(response.content) == (640, 480)
+    assert "no-store" in response.headers["Cache-Control"]
+    assert float(response.headers["X-Timestamp"]) > 0
+
+
+def test_stream_delivers_live_frames_through_nginx(stack):
+    with get("/stream.mjpg", stream=True, timeout=10) as response:
+        assert response.status_code == 200
+        boundary = boundary_of(response.headers["Content-Type"])
+        stamps = []
+        for headers, body in read_parts(response.raw, boundary):
+            assert headers["content-type"] == "image/jpeg"
+            assert is_complete_jpeg(body) and is_synthetic(body)
+            stamps.append(float(headers["x-timestamp"]))
+            if len(stamps) == 8:
+                break
+    assert len(stamps) == 8
+    assert stamps == sorted(stamps) and len(set(stamps)) >= 6
+
+
+def test_healthz_says_the_picture_is_the_test_pattern(stack):
+    body = get("/healthz").json()
+    assert body["source"] == "synthetic"
+    assert body["feed_connected"] is True
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_other_methods_get_405(stack, method):
+    for path in ("/snapshot.jpg", "/stream.mjpg", "/healthz", "/anything"):
+        response = requests.request(method, "http://127.0.0.1:7126" + path, timeout=5)
+        assert response.status_code == 405, (method, path)
+        assert response.headers["Allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize("path", ["/", "/index.html", "/snapshot.jpg/x", "/static/", "/../etc/passwd",
+                                  "/printer/gcode/script", "/stream", "/healthz.json"])
+def test_other_paths_get_404(stack, path):
+    response = get(path)
+    assert response.status_code == 404
+    assert "nginx/" not in response.headers.get("Server", "")
+
+
+def test_only_nginx_publishes_a_port(stack):
+    published = {}
+    for container in stack.container_ids():
+        info = stack.inspect(container)
+        service = info["Config"]["Labels"]["com.docker.compose.service"]
+        bindings = info["HostConfig"]["PortBindings"] or {}
+        published[service] = {port: [b["HostIp"] + ":" + b["HostPort"] for b in binds]
+                              for port, binds in bindings.items() if binds}
+    assert published.pop("nginx") == {"7126/tcp": ["127.0.0.1:7126"]}
+    assert all(not ports for ports in published.values()), published
+
+
+def test_feed_and_frame_server_are_unreachable_from_outside_their_network(stack):
+    for port in (9000, 8081):
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    # The stand-in Prusa Connect sits on the outside network, like anything on the LAN side.
+    for host, port in (("feed", 9000), ("http", 8081)):
+        result = stack.exec_python(
+            "prusa-connect", f"import socket; socket.create_connection(({host!r}, {port}), timeout=3)")
+        assert result.returncode != 0, f"{host}:{port} was reachable from the outside network"
+
+
+def test_uploads_reach_prusa_connect_with_the_right_headers(stack):
+    uploads = wait_for(lambda: recorded_uploads(stack), 40, "a first upload to the stand-in Prusa Connect")
+    upload = uploads[0]
+    assert upload["method"] == "PUT"
+    assert upload["headers"]["Content-Type"] == "image/jpg"
+    assert len(upload["headers"]["Fingerprint"]) >= 16
+    assert upload["body_valid"] is True
+    assert upload["status"] in (200, 204)
+
+
+def moonraker_recorded(stack):
+    result = stack.exec_python(
+        "moonraker",
+        "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:7125/_recorded', timeout=3).read().decode())")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_mobileraker_reads_moonraker_and_the_camera_through_7126_only(stack):
+    assert get("/webcam/?action=snapshot&cacheBust=1").headers["Content-Type"] == "image/jpeg"
+    assert get("/server/info").json()["result"]["klippy_state"] == "ready"
+    assert get("/access/api_key").status_code == 403
+    assert requests.post("http://127.0.0.1:7126/printer/gcode/script?script=G28", timeout=5).status_code == 405
+    ws = websocket.create_connection("ws://127.0.0.1:7126/websocket", timeout=10)
+    try:
+        ws.send(json.dumps({"jsonrpc": "2.0", "method": "server.info", "id": 1}))
+        assert "result" in json.loads(ws.recv())
+        ws.send(json.dumps({"jsonrpc": "2.0", "method": "printer.gcode.script", "params": {"script": "G28"}, "id": 2}))
+        assert json.loads(ws.recv())["error"]["code"] == -32601
+    finally:
+        ws.close()
+    record = moonraker_recorded(stack)
+    assert [r["path"] for r in record["requests"] if r["path"] != "/websocket"] == ["/server/info"]
+    assert not any("gcode.script" in m["text"] for m in record["messages"])
+
+
+def test_moonraker_down_is_502_and_the_camera_keeps_working(stack):
+    stack.run("stop", "moonraker")
+    try:
+        response = get("/server/info")
+        assert response.status_code == 502
+        assert "moonraker unreachable" in response.text
+        assert get("/snapshot.jpg").status_code == 200
+    finally:
+        stack.run("start", "moonraker")
+
+
+def test_the_feed_recovers_by_itself_after_its_process_is_killed(stack):
+    before = float(get("/snapshot.jpg").headers["X-Timestamp"])
+    feed = stack.container_id("feed")
+    restarts = stack.inspect(feed)["RestartCount"]
+    os.kill(stack.inspect(feed)["State"]["Pid"], signal.SIGKILL)
+    wait_for(lambda: stack.inspect(feed)["RestartCount"] > restarts, 30, "docker to restart the feed")
+    wait_for(lambda: float(get("/snapshot.jpg").headers.get("X-Timestamp", 0)) > before + 1, 60,
+             "fresh frames after the feed's restart")
+
+
+def test_a_client_outside_allowed_cidrs_gets_403(stack):
+    stack.env["ALLOWED_CIDRS"] = NOT_ALLOWED_NET
+    try:
+        stack.run("up", "-d", "nginx")
+        wait_for(lambda: get("/snapshot.jpg").status_code == 403, 60, "nginx with the narrow allowlist")
+        for method, path in (("GET", "/stream.mjpg"), ("HEAD", "/healthz"), ("POST", "/snapshot.jpg"),
+                             ("GET", "/nowhere")):
+            assert requests.request(method, "http://127.0.0.1:7126" + path, timeout=5).status_code == 403
+    finally:
+        del stack.env["ALLOWED_CIDRS"]
+        stack.run("up", "-d", "nginx")
+    wait_for(snapshot_ok, 60, "nginx with the default allowlist")
+
+
+def test_an_invalid_allowlist_entry_holds_nginx_with_one_clear_line(stack):
+    stack.env["ALLOWED_CIDRS"] = "192.168.0.0/16 not-a-network"
+    try:
+        stack.run("up", "-d", "nginx")
+        logs = wait_for(lambda: "not-a-network" in stack.logs("nginx") and stack.logs("nginx"), 30,
+                        "nginx to refuse the allowlist")
+        assert "ALLOWED_CIDRS entry 'not-a-network' is invalid" in logs
+        info = stack.inspect(stack.container_id("nginx"))
+        assert info["State"]["Running"] and info["RestartCount"] == 0
+    finally:
+        del stack.env["ALLOWED_CIDRS"]
+        stack.run("up", "-d", "nginx")
+    wait_for(snapshot_ok, 60, "nginx with the default allowlist")
+
+
+def test_down_and_up_keep_the_same_fingerprint(stack):
+    fingerprint = recorded_uploads(stack)[0]["headers"]["Fingerprint"]
+    stack.run("down")
+    stack.run("up", "-d")
+    uploads = wait_for(lambda: recorded_uploads(stack), 60, "an upload after down and up")
+    assert {u["headers"]["Fingerprint"] for u in uploads} == {fingerprint}
+
+
+def test_no_container_logs_the_token(stack):
+    logs = stack.logs()
+    assert TOKEN not in logs
+    assert TOKEN[-4:] in stack.logs("uploader")

@@ -9,13 +9,12 @@ host.docker.internal: a MOONRAKER_URL host found there (or an address) is writte
 import ipaddress
 import logging
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Tuple
 
 from appliance import log as applog
-from appliance.envparse import EXIT_CONFIG, ConfigError, Env, HttpUrl
+from appliance.envparse import ConfigError, Env, HttpUrl, load_or_exit
 
 DEFAULT_CIDRS = "127.0.0.0/8 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 ::1/128 fc00::/7 fe80::/10"
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
@@ -92,11 +91,7 @@ def render(config: NginxConfig, template: str, moonraker_address: Optional[str])
 
 def main() -> None:
     log = applog.setup("nginx")
-    try:
-        config = load(os.environ)
-    except ConfigError as error:
-        print(f"nginx: {error}", flush=True)
-        sys.exit(EXIT_CONFIG)
+    config = load_or_exit("nginx", load, os.environ)
     moonraker_address = fixed_address(config.moonraker.host, Path("/etc/hosts").read_text())
     RENDERED.write_text(render(config, TEMPLATE.read_text(), moonraker_address))
     log.info("listening on 7126 for %s; %d streams per client; access log %s; Moonraker at %s",

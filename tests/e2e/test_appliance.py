@@ -16,7 +16,7 @@ import websocket
 from jpegframes.markers import dimensions, is_complete_jpeg, is_synthetic
 from mjpeg_reader import boundary_of, read_parts
 
-from .stack import ROOT, Stack, docker_usable, get, wait_for
+from .stack import Stack, docker_usable, get, wait_for
 
 TOKEN = "e2eToken0123456789ab"
 NOT_ALLOWED_NET = "192.0.2.0/24"  # TEST-NET-1: never the address the tests connect from

@@ -5,7 +5,7 @@ builds a frozen dataclass from it; nothing else in a service touches os.environ.
 """
 
 import re
-from typing import Iterable, Mapping, NamedTuple, Optional
+from typing import Callable, Iterable, Mapping, NamedTuple, Optional, TypeVar
 from urllib.parse import urlsplit
 
 # Exit status of a service that refuses to start on a bad setting (EX_CONFIG from sysexits.h).
@@ -15,6 +15,18 @@ EXIT_CONFIG = 78
 
 class ConfigError(Exception):
     """A setting is invalid; str(error) is the one line to print."""
+
+
+Settings = TypeVar("Settings")
+
+
+def load_or_exit(service: str, load: Callable[[Mapping[str, str]], Settings], environ: Mapping[str, str]) -> Settings:
+    """`load(environ)`; on a bad setting, print its one line after the service's name and exit EXIT_CONFIG."""
+    try:
+        return load(environ)
+    except ConfigError as error:
+        print(f"{service}: {error}", flush=True)
+        raise SystemExit(EXIT_CONFIG) from None
 
 
 class HttpUrl(NamedTuple):

@@ -5,22 +5,22 @@ import shutil
 import sys
 
 from appliance import log as applog
-from appliance.envparse import EXIT_CONFIG, ConfigError
+from appliance.envparse import load_or_exit
 
 from .command import camera_command, choose_source
 from .config import load
 from .supervisor import Supervisor
 
 
+def _settings(environ, rpicam_vid):
+    config = load(environ)
+    return config, choose_source(config, rpicam_vid)
+
+
 def main() -> int:
     log = applog.setup("feed")
     rpicam_vid = shutil.which("rpicam-vid")
-    try:
-        config = load(os.environ)
-        source = choose_source(config, rpicam_vid)
-    except ConfigError as error:
-        print(f"feed: {error}", flush=True)
-        return EXIT_CONFIG
+    config, source = load_or_exit("feed", lambda environ: _settings(environ, rpicam_vid), os.environ)
     label = "rpicam-vid (the Pi camera)" if source == "rpicam" else "the synthetic test pattern"
     log.info("FEED_SOURCE=%s: serving %s, %dx%d at %d fps, quality %d, on tcp port %d",
              config.source, label, config.camera.width, config.camera.height, config.camera.fps,

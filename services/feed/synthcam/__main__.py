@@ -5,7 +5,7 @@ import signal
 import sys
 
 from appliance import log as applog
-from appliance.envparse import EXIT_CONFIG, ConfigError
+from appliance.envparse import load_or_exit
 
 from .config import load
 from .pattern import Pattern
@@ -22,11 +22,7 @@ def _stop(*_signal_args):
 
 def main() -> int:
     log = applog.setup("synthcam")
-    try:
-        config = load(os.environ)
-    except ConfigError as error:
-        print(f"synthcam: {error}", flush=True)
-        return EXIT_CONFIG
+    config = load_or_exit("synthcam", load, os.environ)
     log.info("a %dx%d test pattern at %d fps, quality %d, on %s:%d; %s", config.width, config.height,
              config.fps, config.quality, config.bind, config.port,
              "serves client after client" if config.keep_serving else "exits when its client leaves")

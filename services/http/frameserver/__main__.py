@@ -4,7 +4,7 @@ import os
 import sys
 
 from appliance import log as applog
-from appliance.envparse import EXIT_CONFIG, ConfigError
+from appliance.envparse import load_or_exit
 
 from .config import load
 from .server import FrameServer
@@ -12,11 +12,7 @@ from .server import FrameServer
 
 def main() -> int:
     log = applog.setup("frameserver")
-    try:
-        config = load(os.environ)
-    except ConfigError as error:
-        print(f"frameserver: {error}", flush=True)
-        return EXIT_CONFIG
+    config = load_or_exit("frameserver", load, os.environ)
     log.info("serving http on port %d; feed %s:%d; stale after %g s; at most %d stream clients",
              config.http_port, config.feed_host, config.feed_port, config.snapshot_max_age,
              config.stream_max_clients)

@@ -1,7 +1,9 @@
 """Keep a retry storm out of the log: which of many repeated failures deserve a line."""
 
 import time
-from typing import Callable, Dict, Optional
+from typing import Callable, Optional
+
+from appliance.throttle import Throttle
 
 
 class RepeatedFailures:
@@ -10,22 +12,19 @@ class RepeatedFailures:
     def __init__(self, every: float = 60.0, clock: Callable[[], float] = time.monotonic):
         self.every = every
         self._clock = clock
-        self._logged_at: Dict[str, float] = {}
+        self._throttle = Throttle(every, clock=clock)
         self._count = 0  # failures in a row, of any kind
 
     def failed(self, reason: str) -> Optional[int]:
         """Record one failure; the failures in a row so far when it deserves a line, else None."""
-        now = self._clock()
         self._count += 1
-        logged_at = self._logged_at.get(reason)
-        if logged_at is not None and now - logged_at < self.every:
+        if self._throttle.admit(reason) is None:
             return None
-        self._logged_at[reason] = now
         return self._count
 
     def succeeded(self) -> int:
         """Record a success; how many failures came just before it."""
         count = self._count
-        self._logged_at.clear()
+        self._throttle = Throttle(self.every, clock=self._clock)
         self._count = 0
         return count

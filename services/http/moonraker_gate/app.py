@@ -15,7 +15,7 @@ from wsproto.utilities import RemoteProtocolError
 
 from . import session
 from .config import Config
-from .throttle import Throttle
+from appliance.throttle import Throttle
 
 LOG_INTERVAL = 60.0  # seconds between two lines about the same denied method or the same Moonraker failure
 _PLAIN_NAME = re.compile(r"[\w.:-]{1,80}")

@@ -9,7 +9,7 @@ import time
 from typing import Mapping, Optional
 
 from appliance import log as applog
-from appliance.envparse import EXIT_CONFIG, ConfigError
+from appliance.envparse import EXIT_CONFIG, load_or_exit
 
 from . import health
 from .config import Config, load
@@ -29,11 +29,7 @@ HEALTH_MARGIN = 30.0
 
 
 def main(environ: Mapping[str, str]) -> int:
-    try:
-        config = load(environ)
-    except ConfigError as error:
-        print(f"uploader: {error}", flush=True)
-        return EXIT_CONFIG
+    config = load_or_exit("uploader", load, environ)
     log = applog.setup("uploader")
     _keep_the_token_out_of_output(Redactor(config.token), log)
     # Signals are taken synchronously by sigwait below; every thread started later inherits the mask.

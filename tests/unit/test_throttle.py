@@ -1,6 +1,6 @@
 """Which repeated events get a log line."""
 
-from moonraker_gate.throttle import Throttle
+from appliance.throttle import Throttle
 
 
 class Clock:

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -18,66 +17,27 @@ from frameserver import multipart
 from jpegframes.markers import comments, is_synthetic
 from frameserver.nosignal import NO_SIGNAL_JPEG
 from mjpeg_reader import boundary_of, read_parts
+from service_process import ServiceProcess, free_port, service_env
 from standins.scripted_feed import CLOSE, ScriptedFeed, frame_number, frames_at, make_frame
 
-ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = ("FEED_HOST", "FEED_PORT", "FEED_TIMEOUT", "HTTP_PORT", "MAX_FRAME_BYTES", "SNAPSHOT_MAX_AGE",
             "STREAM_MAX_CLIENTS", "STREAM_IDLE_TIMEOUT", "STREAM_KEEPALIVE", "WORKER_CONNECTIONS")
 NO_CACHE = "no-store, no-cache, must-revalidate, max-age=0"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def frameserver_env(**settings):
+    environ = {key: value for key, value in os.environ.items() if key not in SETTINGS}
+    return service_env(("http", "common"), environ, **settings)
 
 
-def service_env(**settings):
-    env = {key: value for key, value in os.environ.items() if key not in SETTINGS}
-    env["PYTHONPATH"] = os.pathsep.join(str(ROOT / "services" / d) for d in ("http", "common"))
-    env.update({key: str(value) for key, value in settings.items()})
-    return env
-
-
-class Server:
-    """The frame server as a subprocess; a thread collects its stdout for the test to read or wait on."""
+class Server(ServiceProcess):
+    """The frame server as a subprocess, answering once this returns; its output collected line by line."""
 
     def __init__(self, feed_port, **settings):
         self.port = free_port()
-        self.lines = []
-        self._changed = threading.Condition()
-        env = service_env(FEED_HOST="127.0.0.1", FEED_PORT=feed_port, HTTP_PORT=self.port, **settings)
-        self.proc = subprocess.Popen([sys.executable, "-m", "frameserver"], env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
-        threading.Thread(target=self._collect, daemon=True).start()
-        self._wait_ready()
-
-    def _collect(self):
-        for line in self.proc.stdout:
-            with self._changed:
-                self.lines.append(line.rstrip("\n"))
-                self._changed.notify_all()
-
-    def log(self):
-        with self._changed:
-            return "\n".join(self.lines)
-
-    def wait_log(self, predicate, timeout=30.0):
-        """Block until predicate(log text) holds; the log text."""
-        with self._changed:
-            assert self._changed.wait_for(lambda: predicate("\n".join(self.lines)), timeout), self.log()
-            return "\n".join(self.lines)
-
-    def _wait_ready(self, timeout=30.0):
-        deadline = time.monotonic() + timeout
-        while True:
-            assert self.proc.poll() is None, f"frameserver exited early:\n{self.log()}"
-            try:
-                self.get("/healthz")
-                return
-            except OSError:
-                assert time.monotonic() < deadline, f"frameserver not answering:\n{self.log()}"
-                time.sleep(0.05)
+        super().__init__("frameserver", frameserver_env(FEED_HOST="127.0.0.1", FEED_PORT=feed_port,
+                                                        HTTP_PORT=self.port, **settings), wait=30.0)
+        self.wait_answering(lambda: self.get("/healthz"))
 
     def request(self, method, path, headers=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
@@ -98,15 +58,8 @@ class Server:
     def stream(self, path="/stream.mjpg"):
         return StreamClient(self.port, path)
 
-    def stop(self, signum=signal.SIGTERM):
-        """Signal it to stop; the seconds it took to exit."""
-        started = time.monotonic()
-        self.proc.send_signal(signum)
-        try:
-            self.proc.wait(timeout=20)
-        finally:
-            self.proc.kill()
-        return time.monotonic() - started
+    def stop(self, signum=signal.SIGTERM, timeout=20):
+        return super().stop(signum, timeout)
 
 
 class StreamClient:
@@ -409,7 +362,7 @@ def test_fps_caps_a_client(feed, start):
 @pytest.mark.parametrize("name, value", [("SNAPSHOT_MAX_AGE", "abc"), ("HTTP_PORT", "70000"),
                                          ("STREAM_MAX_CLIENTS", "-1"), ("FEED_HOST", "no such host!")])
 def test_a_bad_setting_stops_it_with_exit_78_and_one_line(name, value):
-    proc = subprocess.run([sys.executable, "-m", "frameserver"], env=service_env(**{name: value}),
+    proc = subprocess.run([sys.executable, "-m", "frameserver"], env=frameserver_env(**{name: value}),
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
     assert proc.returncode == 78
     lines = proc.stdout.decode().splitlines()
@@ -422,29 +375,18 @@ def test_sigterm_stops_it_promptly_with_streams_open(feed, start):
     server = start()
     viewer = server.stream()
     viewer.next_frame()
-    assert server.stop() < 10
-    assert server.proc.returncode == 0
+    status, seconds = server.stop()
+    assert seconds < 10
+    assert status == 0
     viewer.close()
 
 
-class Synthcam:
-    """The synthetic camera (`python -m synthcam`) on a port; like rpicam-vid it serves one client."""
-
-    def __init__(self, port, **settings):
-        env = {key: value for key, value in os.environ.items() if not key.startswith(("CAMERA_", "FEED_"))}
-        env.update(PYTHONPATH=os.pathsep.join(str(ROOT / "services" / d) for d in ("feed", "common")),
-                   FEED_BIND="127.0.0.1", FEED_PORT=str(port), CAMERA_WIDTH="320", CAMERA_HEIGHT="240",
-                   CAMERA_FPS="30", CAMERA_QUALITY="70")
-        env.update({key: str(value) for key, value in settings.items()})
-        self.proc = subprocess.Popen([sys.executable, "-m", "synthcam"], env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        finally:
-            self.proc.kill()
+def synthcam_env(port, **settings):
+    """Like rpicam-vid, the synthetic camera on `port` serves one client (unless told to keep serving)."""
+    environ = {key: value for key, value in os.environ.items() if not key.startswith(("CAMERA_", "FEED_"))}
+    defaults = {"FEED_BIND": "127.0.0.1", "FEED_PORT": port, "CAMERA_WIDTH": 320, "CAMERA_HEIGHT": 240,
+                "CAMERA_FPS": 30, "CAMERA_QUALITY": 70}
+    return service_env(("feed", "common"), environ, **{**defaults, **settings})
 
 
 def synthetic_number(jpeg):
@@ -460,7 +402,7 @@ def synthcam():
     cameras = []
 
     def start(port, **settings):
-        camera = Synthcam(port, **settings)
+        camera = ServiceProcess("synthcam", synthcam_env(port, **settings), wait=20)
         cameras.append(camera)
         return camera
 

@@ -2,70 +2,29 @@
 
 import http.client
 import json
-import os
 import signal
-import socket
 import struct
-import subprocess
-import sys
-import threading
 import time
 from contextlib import closing
-from pathlib import Path
 
 import pytest
 import websocket
 
+from service_process import ServiceProcess, free_port, service_env
 from standins.moonraker import MoonrakerStandin
 
-ROOT = Path(__file__).resolve().parents[2]
 CONTROLS = ["printer.gcode.script", "printer.print.start", "printer.emergency_stop", "machine.reboot",
             "server.files.delete_file"]
 WAIT = 20  # seconds: generous, the machine is shared
 
 
-def free_port():
-    with closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Gate:
+class Gate(ServiceProcess):
     """`python -m moonraker_gate` in a subprocess; its output collected line by line."""
 
     def __init__(self, moonraker_url, **environ):
         self.port = free_port()
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / "services" / d) for d in ("http", "common")),
-               "MOONRAKER_URL": moonraker_url, "GATE_PORT": str(self.port), **environ}
-        self.proc = subprocess.Popen([sys.executable, "-m", "moonraker_gate"], env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
-        self.lines = []
-        self._changed = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            with self._changed:
-                self.lines.append(line.rstrip("\n"))
-                self._changed.notify_all()
-        with self._changed:
-            self.lines.append(None)  # end of output
-            self._changed.notify_all()
-
-    def wait_line(self, text):
-        """The first line containing `text`, waiting for it; fails if the output ends first."""
-        def found():
-            return next((line for line in self.lines if line is None or text in line), False)
-        with self._changed:
-            line = self._changed.wait_for(found, WAIT)
-        assert line, f"no line with {text!r} in {self.lines}"
-        return line
-
-    def output(self):
-        """Every line, once the output has ended."""
-        with self._changed:
-            assert self._changed.wait_for(lambda: None in self.lines, WAIT)
-            return self.lines[:-1]
+        env = service_env(("http", "common"), MOONRAKER_URL=moonraker_url, GATE_PORT=self.port, **environ)
+        super().__init__("moonraker_gate", env, WAIT)
 
     def url(self, path="/websocket"):
         return f"ws://127.0.0.1:{self.port}{path}"
@@ -83,11 +42,6 @@ class Gate:
         status, body = self.get("/healthz")
         assert status == 200
         return json.loads(body)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(WAIT)
 
 
 @pytest.fixture(scope="module")
@@ -266,7 +220,7 @@ def test_denials_are_logged_once_per_method_and_minute(gate):
         rpc(ws, "test.logged.second", 9)
     second = gate.wait_line("denied test.logged.second")
     assert second.endswith("from 192.0.2.7")
-    assert [line for line in gate.lines if line and "test.logged.first" in line] == [
+    assert [line for line in gate.lines if "test.logged.first" in line] == [
         "moonraker_gate INFO denied test.logged.first from 192.0.2.7"]
 
 
@@ -315,7 +269,7 @@ def test_moonraker_down_is_502_until_it_is_back():
                 assert rpc(ws, "server.info", 1)["result"]["klippy_state"] == "ready"
             assert methods_received(moonraker) == ["server.info"]
         gate.wait_line("works again")
-        assert len([line for line in gate.lines if line and "no websocket to Moonraker" in line]) == 1
+        assert len([line for line in gate.lines if "no websocket to Moonraker" in line]) == 1
     finally:
         gate.stop()
 
@@ -330,16 +284,16 @@ def test_stopping_the_gate_closes_both_sides():
                 gate.proc.send_signal(signal.SIGTERM)
                 assert close_frame(ws) == (1001, "the gate is stopping")
             assert moonraker.wait_for(lambda record: record["websockets_open"] == 0, WAIT)
-            assert gate.stop() == 0
-            assert not [line for line in gate.output() if "Traceback" in line or "Error" in line]
+            assert gate.stop()[0] == 0
+            assert not [line for line in gate.lines if "Traceback" in line or "Error" in line]
         finally:
             gate.stop()
 
 
 def test_a_bad_setting_exits_78_with_one_line():
     gate = Gate("ftp://printer")
-    assert gate.proc.wait(WAIT) == 78
-    assert gate.output() == ["moonraker_gate: MOONRAKER_URL='ftp://printer' is invalid: "
+    assert gate.exit_status() == 78
+    assert gate.lines == ["moonraker_gate: MOONRAKER_URL='ftp://printer' is invalid: "
                              "expected http://host[:port] or https://host[:port]"]
 
 

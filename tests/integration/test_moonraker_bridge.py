@@ -2,13 +2,7 @@
 and a stand-in Moonraker that records everything that reaches it."""
 
 import json
-import os
 import socket
-import subprocess
-import sys
-import threading
-import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -16,9 +10,9 @@ import websocket
 
 from standins.moonraker import MoonrakerStandin
 
-from .test_nginx_gate import Upstream, free_port, pytestmark, start_nginx  # noqa: F401 (pytestmark: needs nginx)
+from service_process import ServiceProcess, free_port, service_env
 
-ROOT = Path(__file__).resolve().parents[2]
+from .test_nginx_gate import Upstream, pytestmark, start_nginx  # noqa: F401 (pytestmark: needs nginx)
 
 ALLOWED_GETS = [
     "/server/info", "/printer/info", "/printer/objects/list", "/printer/objects/query?extruder",
@@ -43,11 +37,8 @@ def moonraker_standin():
 
 @pytest.fixture(scope="module")
 def frameserver_standin():
-    server = Upstream()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with Upstream() as server:
+        yield server
 
 
 @pytest.fixture
@@ -65,21 +56,11 @@ def frameserver(frameserver_standin):
 @pytest.fixture(scope="module")
 def gate(moonraker_standin):
     port = free_port()
-    path = os.pathsep.join(str(ROOT / "services" / d) for d in ("http", "common"))
-    proc = subprocess.Popen([sys.executable, "-m", "moonraker_gate"],
-                            env={**os.environ, "PYTHONPATH": path, "GATE_PORT": str(port), "MOONRAKER_URL": moonraker_standin.url},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read() if proc.poll() else "timeout"
-            time.sleep(0.05)
+    process = ServiceProcess("moonraker_gate", service_env(("http", "common"), GATE_PORT=port,
+                                                           MOONRAKER_URL=moonraker_standin.url), wait=15)
+    process.wait_answering(lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close())
     yield port
-    proc.terminate()
-    proc.wait(5)
+    process.stop(timeout=5)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ against the real frame server.
 
 import http.server
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -16,22 +15,27 @@ import pytest
 import requests
 
 import nginxconf
+from service_process import connect_when_listening, free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (tests/run installs it)")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Upstream(http.server.ThreadingHTTPServer):
+    """Serves from a thread inside a `with` block."""
+
     daemon_threads = True
 
     def __init__(self):
         super().__init__(("127.0.0.1", 0), UpstreamHandler)
         self.seen = []
+
+    def __enter__(self):
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.shutdown()
+        self.server_close()
 
 
 class UpstreamHandler(http.server.BaseHTTPRequestHandler):
@@ -62,11 +66,8 @@ class UpstreamHandler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def upstream():
-    server = Upstream()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with Upstream() as server:
+        yield server
 
 
 def start_nginx(tmp_path, upstream_port, environ, gate_port=None):
@@ -83,16 +84,13 @@ def start_nginx(tmp_path, upstream_port, environ, gate_port=None):
     conf.write_text(text)
     proc = subprocess.Popen(["nginx", "-e", "stderr", "-c", str(conf), "-g", "daemon off;"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc, f"http://127.0.0.1:{port}"
-        except OSError:
-            assert proc.poll() is None, proc.stdout.read().decode()
-            time.sleep(0.05)
-    proc.kill()
-    raise AssertionError("nginx did not start listening")
+    try:
+        connect_when_listening(port, within=10, timeout=1,
+                               exited=lambda: None if proc.poll() is None else proc.stdout.read().decode()).close()
+    except AssertionError:
+        proc.kill()
+        raise
+    return proc, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture
@@ -173,9 +171,7 @@ def test_one_address_cannot_take_every_stream_slot(gate):
 
 
 def test_a_down_frame_server_is_a_502_with_a_hint(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        dead_port = s.getsockname()[1]
+    dead_port = free_port()
     proc, url = start_nginx(tmp_path, dead_port, {})
     try:
         response = requests.get(url + "/snapshot.jpg", timeout=5)

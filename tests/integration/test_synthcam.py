@@ -1,72 +1,30 @@
 """The synthetic camera run for real: `python -m synthcam` on a loopback port."""
 
 import io
-import os
-import queue
 import signal
 import socket
-import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from jpegframes.markers import comments, is_synthetic
 from jpegframes.splitter import FrameSplitter
+from service_process import ServiceProcess, free_port, service_env
 
-ROOT = Path(__file__).resolve().parents[2]
 WAIT = 15  # seconds: generous, for a loaded machine
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Camera:
+class Camera(ServiceProcess):
     """`python -m synthcam` as a subprocess, its log lines collected as they come."""
 
     def __init__(self, **env):
         self.port = free_port()
-        path = os.pathsep.join(str(ROOT / "services" / d) for d in ("feed", "common"))
-        env = {"PYTHONPATH": path, "FEED_BIND": "127.0.0.1", "FEED_PORT": str(self.port), **env}
-        self.proc = subprocess.Popen([sys.executable, "-m", "synthcam"], env={**os.environ, **env},
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.lines = []
-        self._queue = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
-
-    def wait_for(self, text):
-        """The next log line containing `text`."""
-        while True:
-            line = self._queue.get(timeout=WAIT)
-            assert line is not None, f"exited before logging {text!r}: {self.lines}"
-            self.lines.append(line)
-            if text in line:
-                return line
+        settings = {"FEED_BIND": "127.0.0.1", "FEED_PORT": self.port, **env}
+        super().__init__("synthcam", service_env(("feed", "common"), **settings), WAIT)
 
     def connect(self):
         return socket.create_connection(("127.0.0.1", self.port), timeout=WAIT)
-
-    def exit_status(self):
-        status = self.proc.wait(timeout=WAIT)
-        while (line := self._queue.get(timeout=WAIT)) is not None:
-            self.lines.append(line)
-        return status
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
 
 
 @pytest.fixture
@@ -79,7 +37,7 @@ def start():
 
     yield start_camera
     for camera in cameras:
-        camera.stop()
+        camera.kill()
 
 
 def read_for(sock, seconds):
@@ -114,7 +72,7 @@ def number(frame):
 
 def test_streams_live_frames_at_the_configured_rate_and_exits_when_the_client_leaves(start):
     camera = start(CAMERA_WIDTH="320", CAMERA_HEIGHT="240", CAMERA_FPS="10", CAMERA_QUALITY="70")
-    camera.wait_for("listening on 127.0.0.1")
+    camera.next_line("listening on 127.0.0.1")
     with camera.connect() as sock:
         frames = read_for(sock, 1.0)
     assert 5 <= len(frames) <= 16  # about 11: the first at once, then one every 100 ms
@@ -133,9 +91,9 @@ def test_streams_live_frames_at_the_configured_rate_and_exits_when_the_client_le
 
 def test_a_second_client_is_refused_while_the_first_is_served(start):
     camera = start(CAMERA_WIDTH="160", CAMERA_HEIGHT="120", CAMERA_FPS="20")
-    camera.wait_for("listening on")
+    camera.next_line("listening on")
     with camera.connect() as first:
-        camera.wait_for("connected")
+        camera.next_line("connected")
         with pytest.raises(ConnectionRefusedError):
             camera.connect()
         assert len(read_frames(first, 3)) >= 3  # the first client is still served
@@ -145,12 +103,12 @@ def test_a_second_client_is_refused_while_the_first_is_served(start):
 def test_keep_serving_takes_client_after_client_until_sigterm(start):
     camera = start(CAMERA_WIDTH="160", CAMERA_HEIGHT="120", CAMERA_FPS="20", SYNTHETIC_KEEP_SERVING="1")
     for _ in range(2):
-        camera.wait_for("listening on")
+        camera.next_line("listening on")
         with camera.connect() as sock:
             frames = read_frames(sock, 3)
         assert [number(f) for f in frames[:3]] == [1, 2, 3]
-        camera.wait_for("left after")
-    camera.wait_for("listening on")
+        camera.next_line("left after")
+    camera.next_line("listening on")
     camera.proc.send_signal(signal.SIGTERM)
     assert camera.exit_status() == 0
     assert camera.lines[-1].endswith("stopped")
@@ -158,7 +116,7 @@ def test_keep_serving_takes_client_after_client_until_sigterm(start):
 
 def test_sigterm_stops_it_while_a_client_is_served(start):
     camera = start(CAMERA_WIDTH="160", CAMERA_HEIGHT="120", CAMERA_FPS="1")
-    camera.wait_for("listening on")
+    camera.next_line("listening on")
     with camera.connect() as sock:
         read_frames(sock, 1)
         camera.proc.send_signal(signal.SIGTERM)  # it is waiting a whole second for the next frame

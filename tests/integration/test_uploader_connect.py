@@ -1,6 +1,5 @@
 """The Prusa Connect client against the stand-in: every answer and network failure, classified."""
 
-import socket
 import socketserver
 import threading
 import time
@@ -8,26 +7,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from standins.prusa_connect import PrusaConnect
-from integration.test_uploader_snapshot import make_jpeg
+from service_process import free_port
+from standins.scripted_snapshots import make_jpeg
 from uploader.bounded import Cancelled
 from uploader.connect import ConnectClient, Outcome, classify
 
 TOKEN = "abcdEFGH1234ijklMNOP"
 FINGERPRINT = "0123456789abcdef-fingerprint"
-
-
-@pytest.fixture(scope="module")
-def connect_server():
-    with PrusaConnect(TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-def connect(connect_server):
-    connect_server.reset()
-    yield connect_server
-    connect_server.reset()
 
 
 def client_for(url, token=TOKEN, fingerprint=FINGERPRINT, total=5.0):
@@ -157,9 +143,7 @@ def test_a_closed_connection_is_retry_later(connect, client):
 
 
 def test_a_refused_connection_is_retry_later():
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
+    port = free_port()
     client = client_for(f"http://127.0.0.1:{port}")
     try:
         result = client.put_snapshot(make_jpeg())

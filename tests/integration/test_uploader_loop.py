@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from integration.test_uploader_snapshot import ScriptedSnapshots, make_jpeg
+from standins.scripted_snapshots import make_jpeg
 from standins.prusa_connect import PrusaConnect
 from uploader import health
 from uploader.connect import ConnectClient
@@ -70,33 +70,6 @@ class Rig:
     def close(self):
         self.client.close()
         self.source.close()
-
-
-@pytest.fixture(scope="module")
-def connect_server():
-    with PrusaConnect(TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-def connect(connect_server):
-    connect_server.reset()
-    yield connect_server
-    connect_server.reset()
-
-
-@pytest.fixture(scope="module")
-def snapshot_server():
-    server = ScriptedSnapshots()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def snapshots(snapshot_server):
-    snapshot_server.reset()
-    yield snapshot_server
-    snapshot_server.reset()
 
 
 @pytest.fixture

@@ -1,82 +1,22 @@
 """`python3 -m uploader` as the container runs it: real processes, real signals, all output captured."""
 
 import os
-import signal
 import subprocess
 import sys
-import threading
-import time
-from pathlib import Path
 
 import pytest
 
-from integration.test_uploader_snapshot import ScriptedSnapshots
+from service_process import ServiceProcess, service_env
 from standins.prusa_connect import PrusaConnect
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "abcdEFGH1234ijklMNOP"
 EXIT_CONFIG = 78
 WAIT = 30.0  # generous: the machine may be busy
 
 
 def environment(**settings):
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": os.pathsep.join(str(ROOT / "services" / p) for p in ("common", "uploader")),
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    env.update({name: str(value) for name, value in settings.items()})
-    return env
-
-
-class Service:
-    """One `python3 -m uploader` process; every line it writes (stdout and stderr) is kept."""
-
-    def __init__(self, env):
-        self.env = env
-        self.proc = subprocess.Popen([sys.executable, "-m", "uploader"], env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
-        self.lines = []
-        self._changed = threading.Condition()
-        self._ended = False
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            with self._changed:
-                self.lines.append(line.rstrip("\n"))
-                self._changed.notify_all()
-        with self._changed:
-            self._ended = True
-            self._changed.notify_all()
-
-    def wait_line(self, text, timeout=WAIT):
-        """The first line containing `text`, waiting for it to be written."""
-        def found():
-            return next((line for line in self.lines if text in line), None)
-        with self._changed:
-            self._changed.wait_for(lambda: found() is not None or self._ended, timeout)
-            assert found() is not None, f"no line with {text!r} in:\n" + "\n".join(self.lines)
-            return found()
-
-    def stop(self):
-        """SIGTERM; (exit status, seconds until the process ended)."""
-        sent = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
-        status = self.proc.wait(WAIT)
-        elapsed = time.monotonic() - sent
-        with self._changed:
-            self._changed.wait_for(lambda: self._ended, WAIT)
-        return status, elapsed
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(WAIT)
-
-    def output(self):
-        with self._changed:
-            return "\n".join(self.lines)
+    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONDONTWRITEBYTECODE": "1"}
+    return service_env(("common", "uploader"), base, **settings)
 
 
 def healthcheck(env):
@@ -88,29 +28,9 @@ def healthcheck(env):
 @pytest.fixture
 def services():
     started = []
-    yield lambda env: started.append(Service(env)) or started[-1]
+    yield lambda env: started.append(ServiceProcess("uploader", env, WAIT)) or started[-1]
     for service in started:
         service.kill()
-
-
-@pytest.fixture(scope="module")
-def snapshots():
-    server = ScriptedSnapshots()
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def connect_server():
-    with PrusaConnect(TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-def connect(connect_server):
-    connect_server.reset()
-    yield connect_server
-    connect_server.reset()
 
 
 def settings(tmp_path, snapshots, connect_url, **more):
@@ -150,7 +70,7 @@ def test_without_a_token_it_stays_up_healthy_and_says_how_to_enable(tmp_path, sn
     service.wait_line("uploads disabled")
     assert healthcheck(env) == (0, "healthy: uploads disabled (no PRUSA_CONNECT_TOKEN); nothing to check\n")
     assert service.stop()[0] == 0
-    lines = service.output().splitlines()
+    lines = service.log().splitlines()
     assert [line.split(":")[0] for line in lines] == ["uploader INFO starting", "uploader WARNING uploads disabled",
                                                       "uploader INFO stopping on SIGTERM"]
     assert "Add new other camera" in lines[1] and "PRUSA_CONNECT_TOKEN" in lines[1]
@@ -172,13 +92,13 @@ def test_the_fingerprint_is_generated_once_and_survives_restarts(tmp_path, snaps
     assert len(connect.recorded("/c/snapshot")) == 2
     assert {r["headers"]["Fingerprint"] for r in connect.recorded()} == {stored}
     assert all(r["status"] == 204 for r in connect.recorded("/c/snapshot"))
-    assert f"new camera fingerprint {stored} stored in " in first.output()
-    assert "new camera fingerprint" not in second.output()
+    assert f"new camera fingerprint {stored} stored in " in first.log()
+    assert "new camera fingerprint" not in second.log()
     start = second.wait_line("starting:")
     assert f"PRUSA_CONNECT_FINGERPRINT={stored} (stored in {tmp_path / 'state' / 'fingerprint'})" in start
     assert f"SNAPSHOT_URL={snapshots.url} PRUSA_CONNECT_URL={connect.url} PRUSA_CONNECT_TOKEN=…MNOP " in start
     assert "UPLOAD_INTERVAL=10 CAMERA_NAME='Printer camera'" in start
-    assert first.output().count("UPLOAD_INTERVAL=5 is under Prusa Connect's limit") == 1
+    assert first.log().count("UPLOAD_INTERVAL=5 is under Prusa Connect's limit") == 1
 
 
 def test_sigterm_mid_upload_ends_the_process_within_2_s(tmp_path, snapshots, connect, services):
@@ -210,12 +130,12 @@ def test_the_token_never_appears_in_any_output(tmp_path, snapshots, connect, ser
         service.wait_line("not uploading")
         outputs.append(healthcheck(env)[1])
         assert service.stop()[0] == 0
-        outputs.append(service.output())
-        assert "PRUSA_CONNECT_TOKEN=…MNOP" in service.output()
+        outputs.append(service.log())
+        assert "PRUSA_CONNECT_TOKEN=…MNOP" in service.log()
     bad = subprocess.run([sys.executable, "-m", "uploader"], capture_output=True, text=True, timeout=WAIT,
                          env=environment(PRUSA_CONNECT_TOKEN=TOKEN + " x"))
     outputs += [bad.stdout, bad.stderr]
     assert [r["token"] for r in connect.recorded()] == ["valid"]  # the token did reach the echoing server
-    assert "[token]" in started["echoing"][0].output()
+    assert "[token]" in started["echoing"][0].log()
     for text in outputs:
         assert TOKEN not in text and TOKEN[:10] not in text and TOKEN[-10:] not in text

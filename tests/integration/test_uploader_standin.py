@@ -10,25 +10,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from integration.test_uploader_snapshot import make_jpeg
-from standins.prusa_connect import PrusaConnect
+from standins.scripted_snapshots import make_jpeg
 
 TOKEN = "standinToken01234567"
 FINGERPRINT = "0123456789abcdef"
 HEADERS = {"Token": TOKEN, "Fingerprint": FINGERPRINT, "Content-Type": "image/jpg"}
 TESTS = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def connect_server():
-    with PrusaConnect(TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-def connect(connect_server):
-    connect_server.reset()
-    yield connect_server
 
 
 def put(connect, path="/c/snapshot", body=None, **headers):

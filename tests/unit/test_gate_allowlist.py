@@ -30,3 +30,9 @@ def test_the_module_prints_the_markdown():
     output = subprocess.run([sys.executable, "-m", "moonraker_gate.allowlist"], env=env, capture_output=True,
                             text=True, timeout=30, check=True).stdout
     assert output == markdown()
+
+
+def test_the_readme_prints_the_allowlist():
+    readme = (ROOT / "README.md").read_text()
+    indented = "".join(f"  {line}\n" for line in markdown().splitlines())
+    assert indented in readme

@@ -31,7 +31,7 @@ def stream(conn: socket.socket, pattern: Pattern, fps: int) -> int:
     pacer = Pacer(fps, time.monotonic())
     sent = 0
     with conn:
-        while not _hung_up_before(conn, pacer.due()):
+        while not hung_up_before(conn, pacer.due()):
             try:
                 conn.sendall(pattern.frame(sent + 1, time.time()))
             except OSError:
@@ -41,7 +41,7 @@ def stream(conn: socket.socket, pattern: Pattern, fps: int) -> int:
     return sent
 
 
-def _hung_up_before(conn: socket.socket, deadline: float) -> bool:
+def hung_up_before(conn: socket.socket, deadline: float) -> bool:
     """Wait until the monotonic `deadline`; True as soon as the client closes its end."""
     while True:
         timeout = deadline - time.monotonic()

@@ -1,0 +1,186 @@
+"""Stream fan-out: N clients (a tenth of them slow readers) on /stream.mjpg, direct or through nginx.
+
+The clients run in one or two processes of their own (bench.streamclients), so the frame server,
+the feed and the clients each have a process; nothing is pinned to a core.
+"""
+
+import json
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import List, Optional
+
+from . import frames, procstat
+from .processes import python, python_env
+from .services import Feed
+from .stats import percentile
+
+SLOW_SHARE = 0.1
+SLOW_SPEED = 0.25  # a slow reader takes a quarter of the stream's bytes per second
+GRACE_S = 0.5  # after the window, for the last frames to arrive
+
+
+def client_processes(clients: int) -> int:
+    return 2 if clients >= 20 else 1
+
+
+def spawn_clients(workdir: Path, port: int, path: str, clients: int, slow: int, slow_rate: float,
+                  start_ns: int, end_ns: int, stop_ns: int, tag: str) -> list:
+    """Start the client processes; [(Popen, result path, log file)]."""
+    count = client_processes(clients)
+    spawned = []
+    for index in range(count):
+        share = clients // count + (index < clients % count)
+        slow_share = slow // count + (index < slow % count)
+        out = workdir / f"clients-{tag}-{index}.json"
+        argv = python("-m", "bench.streamclients", "--port", str(port), "--path", path, "--out", str(out),
+                      "--clients", str(share), "--slow", str(slow_share), "--slow-rate", str(slow_rate),
+                      "--start-ns", str(start_ns), "--end-ns", str(end_ns), "--stop-ns", str(stop_ns))
+        log = open(workdir / f"clients-{tag}-{index}.out", "wb")
+        spawned.append((subprocess.Popen(argv, env=python_env(), stdout=log, stderr=subprocess.STDOUT), out, log))
+    return spawned
+
+
+def collect(spawned: list, timeout: float) -> dict:
+    """Every client's result and the client processes' CPU seconds in the window."""
+    clients, cpu = [], 0.0
+    for proc, out, log in spawned:
+        try:
+            code = proc.wait(timeout)
+        finally:
+            log.close()
+        if code:
+            raise RuntimeError(f"stream clients exited with {code}: see {log.name}")
+        result = json.loads(Path(out).read_text())
+        clients += result["clients"]
+        cpu += result["cpu_s"]
+    return {"clients": clients, "cpu_s": cpu}
+
+
+def sleep_until(when_ns: int) -> None:
+    left = when_ns - time.time_ns()
+    if left > 0:
+        time.sleep(left / 1e9)
+
+
+def streams_gone(port: int, timeout: float = 15.0) -> None:
+    """Wait until the frame server counts no stream client: the next run starts from the same state."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            if json.load(response)["stream_clients"] == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"the frame server still counts stream clients after {timeout:g} s")
+
+
+def run(workdir: Path, feed: Feed, server, port: int, path: str, clients: int, seconds: float,
+        warmup: float, proxy=None, tag: str = "run") -> dict:
+    """One fan-out run; `port` is where the clients connect (the frame server's, or nginx's as `proxy`)."""
+    slow = max(1, round(clients * SLOW_SHARE)) if clients > 1 else 0
+    slow_rate = SLOW_SPEED * feed.frame_bytes * feed.fps
+    start_ns = time.time_ns() + int(warmup * 1e9)
+    end_ns = start_ns + int(seconds * 1e9)
+    stop_ns = end_ns + int(GRACE_S * 1e9)
+    spawned = spawn_clients(workdir, port, path, clients, slow, slow_rate, start_ns, end_ns, stop_ns, tag)
+    watched = {"server": server.pids, "feed": [feed.process.pid]}
+    if proxy is not None:
+        watched["nginx"] = proxy.pids
+    sleep_until(start_ns)
+    cpu_before = {name: procstat.cpu_seconds(pids) for name, pids in watched.items()}
+    machine_before = procstat.machine_ticks()
+    sleep_until(start_ns + (end_ns - start_ns) // 2)
+    rss_mid = procstat.memory_mb(server.pids)
+    sleep_until(end_ns)
+    cpu_after = {name: procstat.cpu_seconds(pids) for name, pids in watched.items()}
+    machine_after = procstat.machine_ticks()
+    rss_end = procstat.memory_mb(server.pids)
+    nginx_rss = procstat.memory_mb(proxy.pids) if proxy is not None else None
+    got = collect(spawned, timeout=seconds + warmup + 60)
+    sent = feed.sent_between(start_ns, end_ns)
+    window = (end_ns - start_ns) / 1e9
+    result = summarize(got["clients"], sent, start_ns, end_ns, feed.fps)
+    cpu = {name: (cpu_after[name] - cpu_before[name]) / window for name in watched}
+    busy = procstat.busy_cores(machine_before, machine_after)
+    result.update({
+        "clients": clients, "slow_clients": slow, "slow_rate_kb_s": slow_rate / 1000, "seconds": window,
+        "cpu": cpu,
+        "client_cpu": got["cpu_s"] / window,
+        "machine_busy_cores": busy,
+        "others_cores": max(0.0, busy - sum(cpu.values()) - got["cpu_s"] / window),
+        "server_rss_mb": max(rss_mid["rss_total"], rss_end["rss_total"]),
+        "server_pss_mb": max(rss_mid["pss_total"], rss_end["pss_total"]),
+        "nginx_rss_mb": nginx_rss["rss_total"] if nginx_rss else None,
+    })
+    return result
+
+
+def summarize(clients: List[dict], sent: dict, start_ns: int, end_ns: int, fps: float) -> dict:
+    """Frames delivered over frames sent in [start_ns, end_ns), skips and latencies of the clients that keep
+    up; frames per second received in the window and their latency for the slow readers.
+
+    `sent` maps frame numbers to send times. A skipped frame the feed sent less than half a frame
+    interval before the next one (after a stall of the feed, two frames back to back) is counted
+    apart: the frame server sends the newest frame, so such a pair reaches a client as one.
+    """
+    in_window = {n for n, when in sent.items() if start_ns <= when < end_ns}
+    burst = {n for n in in_window if n + 1 in sent and sent[n + 1] - sent[n] < 0.5e9 / fps}
+    keeping = [c for c in clients if not c["slow"]]
+    slow = [c for c in clients if c["slow"]]
+    latencies, skipped, delivered, skipped_in_burst = [], [], 0, 0
+    for client in keeping:
+        got = set()
+        for number, sent_ns, received_ns in zip(client["numbers"], client["sent_ns"], client["received_ns"]):
+            if start_ns <= sent_ns < end_ns:
+                got.add(number)
+                latencies.append((received_ns - sent_ns) / 1e6)
+        delivered += len(got & in_window)
+        missing = in_window - got
+        skipped.append(len(missing))
+        skipped_in_burst += len(missing & burst)
+    slow_latencies = [(received - sent) / 1e6 for c in slow for sent, received in zip(c["sent_ns"], c["received_ns"])
+                      if start_ns <= received < end_ns]
+    window = (end_ns - start_ns) / 1e9
+    return {
+        "sent": len(in_window),
+        "feed_bursts": len(burst),
+        "delivered_share": _share(delivered, len(in_window) * len(keeping)),
+        "skipped_total": sum(skipped),
+        "skipped_max": max(skipped, default=0),
+        "skipped_after_burst": skipped_in_burst,
+        "latency_ms": {"p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
+                       "max": max(latencies, default=None), "count": len(latencies)},
+        "slow_fps": len(slow_latencies) / len(slow) / window if slow else None,
+        "slow_latency_p50_ms": percentile(slow_latencies, 50),
+        "errors": sorted({c["error"] for c in clients if c["error"]}),
+        "statuses": sorted({c["status"] or 0 for c in clients}),
+    }
+
+
+def _share(part: int, whole: int) -> Optional[float]:
+    return part / whole if whole else None
+
+
+def floor(port: int, seconds: float) -> dict:
+    """The ceiling for latency: a client reading a bench feed straight off its socket, no server between."""
+    latencies = []
+    buf = bytearray()
+    deadline = time.monotonic() + seconds
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        while time.monotonic() < deadline:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                break
+            now = time.time_ns()
+            buf += chunk
+            end = buf.find(b"\xff\xd9")
+            while end >= 0:
+                stamp = frames.read_stamp(bytes(buf[:frames.HEAD_BYTES]))
+                if stamp:
+                    latencies.append((now - stamp[1]) / 1e6)
+                del buf[:end + 2]
+                end = buf.find(b"\xff\xd9")
+    return {"frames": len(latencies), "p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
+            "max": max(latencies, default=None)}

@@ -12,13 +12,14 @@ import sys
 import tempfile
 import time
 import traceback
+from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 
 from . import machine, memorybench, parsebench, profiling, report, snapshotbench, stackbench, streambench, wrk
 from .processes import ROOT
 from .quiet import quietest
-from .services import BareServer, Feed, FrameServer, project_nginx
+from .services import BareServer, Feed, FrameServer, project_nginx, started_in
 from .targets import evaluate
 
 MODES = {
@@ -61,17 +62,12 @@ def stream_section(workdir: Path, s: dict, cache: Path, py_spy) -> dict:
             floors[f"{size[0]}x{size[1]}"] = streambench.floor(floor_feed.port, s["floor_seconds"])
         finally:
             floor_feed.stop()
-        feed = Feed(workdir, size, s["fps"], cache)
-        started = [feed]
-        try:
-            server = FrameServer(workdir, feed)
-            started.append(server)
-            proxy = project_nginx(workdir, server.port)
-            started.append(proxy)
-            ceiling_feed = Feed(workdir, size, s["fps"], cache, name="ceiling-feed")
-            started.append(ceiling_feed)
-            bare = BareServer(workdir, ceiling_feed)
-            started.append(bare)
+        with ExitStack() as stack:
+            feed = started_in(stack, Feed(workdir, size, s["fps"], cache))
+            server = started_in(stack, FrameServer(workdir, feed))
+            proxy = started_in(stack, project_nginx(workdir, server.port))
+            ceiling_feed = started_in(stack, Feed(workdir, size, s["fps"], cache, name="ceiling-feed"))
+            bare = started_in(stack, BareServer(workdir, ceiling_feed))
             for clients in s["fanout"]:
                 for path, port, measured, via in (("direct", server.port, server, None),
                                                   ("nginx", proxy.port, server, proxy),
@@ -81,9 +77,6 @@ def stream_section(workdir: Path, s: dict, cache: Path, py_spy) -> dict:
                                       port, clients, s, via, None if path == "ceiling" else server.port,
                                       f"{size[0]}x{size[1]}-{clients}-{path}")
                     runs.append({"size": size, "path": path, **quietest(attempt)})
-        finally:
-            for program in reversed(started):
-                program.stop()
     return {"floor": floors, "runs": runs}
 
 
@@ -118,11 +111,9 @@ def profile_section(workdir: Path, s: dict, cache: Path, py_spy) -> list:
                  ("snapshot", s["sizes"][0], 32)]
     profiles = []
     for kind, size, count in scenarios:
-        feed = Feed(workdir, size, s["fps"], cache, name="profile-feed")
-        started = [feed]
-        try:
-            server = FrameServer(workdir, feed)
-            started.append(server)
+        with ExitStack() as stack:
+            feed = started_in(stack, Feed(workdir, size, s["fps"], cache, name="profile-feed"))
+            server = started_in(stack, FrameServer(workdir, feed))
             raw = workdir / f"profile-{kind}-{size[0]}x{size[1]}-{count}.txt"
             spy = profiling.start(py_spy, server.pids[-1], seconds + 1, raw)
             if kind == "stream":
@@ -136,9 +127,6 @@ def profile_section(workdir: Path, s: dict, cache: Path, py_spy) -> list:
             summary = profiling.summarize(raw)
             if summary:
                 profiles.append({"scenario": scenario, "summary": summary})
-        finally:
-            for program in reversed(started):
-                program.stop()
     return profiles
 
 

@@ -3,11 +3,12 @@
 import json
 import subprocess
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from . import procstat, streambench
 from .processes import python, python_env
-from .services import Feed, FrameServer, Uploader, project_nginx
+from .services import Feed, FrameServer, Uploader, project_nginx, started_in
 
 
 CHURN_CONCURRENCY = 25
@@ -26,15 +27,11 @@ def churn(workdir: Path, port: int, total: int, tag: str) -> dict:
 
 def run(workdir: Path, size: tuple, fps: float, cache: Path, clients: int, seconds: float, warmup: float,
         churn_total: int, settle: float) -> dict:
-    feed = Feed(workdir, size, fps, cache, name="memory-feed")
-    started = [feed]
-    try:
-        server = FrameServer(workdir, feed)
-        started.append(server)
-        proxy = project_nginx(workdir, server.port)
-        started.append(proxy)
-        uploader = Uploader(workdir, server.port)
-        started.append(uploader)
+    with ExitStack() as stack:
+        feed = started_in(stack, Feed(workdir, size, fps, cache, name="memory-feed"))
+        server = started_in(stack, FrameServer(workdir, feed))
+        proxy = started_in(stack, project_nginx(workdir, server.port))
+        uploader = started_in(stack, Uploader(workdir, server.port))
         time.sleep(settle)  # frames flowing, nobody watching: the server at rest
         result = {"size": list(size), "clients": clients, "churn": churn_total, "churn_concurrency": CHURN_CONCURRENCY,
                   "churn_parts": CHURN_PARTS,
@@ -50,6 +47,3 @@ def run(workdir: Path, size: tuple, fps: float, cache: Path, clients: int, secon
             result[f"after_churn_{round_}"] = procstat.memory_mb(server.pids)
         result["uploader"] = procstat.memory_mb([uploader.process.pid])
         return result
-    finally:
-        for program in reversed(started):
-            program.stop()

@@ -5,6 +5,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 from typing import Optional, Tuple
+from contextlib import ExitStack
 
 from . import frames
 from .procstat import tree
@@ -196,3 +197,9 @@ class Uploader:
     def stop(self) -> None:
         self.process.stop()
         self.connect.stop()
+
+
+def started_in(stack: ExitStack, program):
+    """`program`, to be stopped when `stack` closes (the last started first)."""
+    stack.callback(program.stop)
+    return program

@@ -2,31 +2,26 @@
 ceilings: nginx serving the same JPEG as a static file, and the bare Python server (bench.bareserver)."""
 
 import urllib.request
+from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 
 from . import procstat, wrk
 from .quiet import quietest
-from .services import BareServer, Feed, FrameServer, project_nginx, static_nginx
+from .services import BareServer, Feed, FrameServer, project_nginx, static_nginx, started_in
 
 
 def run(workdir: Path, size: tuple, fps: float, cache: Path, connections: list, seconds: float) -> dict:
     """Each connection count against the three targets in turn, so they share the machine's conditions."""
-    feed = Feed(workdir, size, fps, cache, name="snapshot-feed")
-    started = [feed]
-    try:
-        server = FrameServer(workdir, feed)
-        started.append(server)
-        proxy = project_nginx(workdir, server.port)
-        started.append(proxy)
+    with ExitStack() as stack:
+        feed = started_in(stack, Feed(workdir, size, fps, cache, name="snapshot-feed"))
+        server = started_in(stack, FrameServer(workdir, feed))
+        proxy = started_in(stack, project_nginx(workdir, server.port))
         with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/snapshot.jpg", timeout=10) as response:
             jpeg = response.read()
-        static = static_nginx(workdir, jpeg)
-        started.append(static)
-        ceiling_feed = Feed(workdir, size, fps, cache, name="snapshot-ceiling-feed")
-        started.append(ceiling_feed)
-        bare = BareServer(workdir, ceiling_feed)
-        started.append(bare)
+        static = started_in(stack, static_nginx(workdir, jpeg))
+        ceiling_feed = started_in(stack, Feed(workdir, size, fps, cache, name="snapshot-ceiling-feed"))
+        bare = started_in(stack, BareServer(workdir, ceiling_feed))
         targets = {
             "static": (static.port, {"nginx": static.pids}),
             "bare": (bare.port, {"server": bare.pids}),
@@ -44,9 +39,6 @@ def run(workdir: Path, size: tuple, fps: float, cache: Path, connections: list, 
                 row[name]["ratio"] = row[name]["requests_per_s"] / static_rate if static_rate else None
             rows.append(row)
         return {"size": list(size), "jpeg_bytes": len(jpeg), "seconds": seconds, "rows": rows}
-    finally:
-        for program in reversed(started):
-            program.stop()
 
 
 def _measure(url: str, connections: int, seconds: float, watched: dict) -> dict:

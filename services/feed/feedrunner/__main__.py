@@ -26,7 +26,7 @@ def main() -> int:
              config.source, label, config.camera.width, config.camera.height, config.camera.fps,
              config.camera.quality, config.camera.port)
     argv, extra_env = camera_command(config, source, rpicam_vid)
-    return Supervisor(argv, extra_env).run()
+    return Supervisor(argv, {**os.environ, **extra_env}).run()
 
 
 if __name__ == "__main__":

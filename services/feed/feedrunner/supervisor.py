@@ -6,7 +6,6 @@ with a growing pause, so the log shows the problem without a storm.
 """
 
 import logging
-import os
 import signal
 import subprocess
 import threading
@@ -29,9 +28,9 @@ def next_pause(previous_pause: float, ran_for: float) -> float:
 
 
 class Supervisor:
-    def __init__(self, argv: List[str], extra_env: Dict[str, str]):
+    def __init__(self, argv: List[str], env: Dict[str, str]):
         self._argv = argv
-        self._env = {**os.environ, **extra_env}
+        self._env = env
         self._stopping = threading.Event()
         self._child = None
 

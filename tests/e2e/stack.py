@@ -1,8 +1,10 @@
 """Drives the real compose stack for the end-to-end tests: build, up, down, logs, inspect."""
 
+import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -11,8 +13,29 @@ from typing import Dict, List, Optional
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT = "printercam-e2e"
-BASE_URL = "http://127.0.0.1:7126"
+# Each checkout runs its own stack: its own compose project, its own images (tagged with the
+# project's name, see compose.e2e.yaml) and its own free host port, so two checkouts never test
+# each other's stack, and nothing else that listens on 7126 is ever mistaken for this one.
+PROJECT = "printercam-e2e-" + hashlib.sha1(str(ROOT).encode()).hexdigest()[:8]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+PORT = int(os.environ.get("E2E_PORT") or _free_port())
+BASE_URL = f"http://127.0.0.1:{PORT}"
+
+
+def port_taken(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
 
 
 def compose_command() -> Optional[List[str]]:
@@ -39,7 +62,7 @@ def docker_usable() -> Optional[str]:
 
 class Stack:
     def __init__(self, env: Dict[str, str], workdir: Path):
-        self.env = dict(env)
+        self.env = {**env, "HTTP_PORT": str(PORT), "E2E_IMAGES": PROJECT}
         self.workdir = workdir
         self.compose = compose_command()
 
@@ -47,6 +70,12 @@ class Stack:
         path = self.workdir / "e2e.env"
         path.write_text("".join(f"{k}={v}\n" for k, v in self.env.items()))
         return path
+
+    def require_free_port(self) -> None:
+        """Fails with a clear line when something else already listens on the stack's port."""
+        if port_taken(PORT):
+            raise AssertionError(f"127.0.0.1:{PORT} is taken by another program: the end-to-end stack needs it "
+                                 "free (set E2E_PORT to another port)")
 
     def run(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
         cmd = [*self.compose, "--project-name", PROJECT, "--project-directory", str(ROOT),

@@ -16,7 +16,7 @@ import websocket
 from jpegframes.markers import dimensions, is_complete_jpeg, is_synthetic
 from mjpeg_reader import boundary_of, read_parts
 
-from .stack import Stack, docker_usable, get, wait_for
+from .stack import BASE_URL, PORT, Stack, docker_usable, get, wait_for
 
 TOKEN = "e2eToken0123456789ab"
 NOT_ALLOWED_NET = "192.0.2.0/24"  # TEST-NET-1: never the address the tests connect from
@@ -37,7 +37,6 @@ ENV = {
     "CAMERA_NAME": "E2E printer",
     "MOONRAKER_URL": "http://moonraker:7125",
     "BIND_ADDRESS": "127.0.0.1",
-    "HTTP_PORT": "7126",
 }
 
 
@@ -45,6 +44,7 @@ ENV = {
 def stack(tmp_path_factory):
     s = Stack(ENV, tmp_path_factory.mktemp("e2e"))
     s.run("down", "-v", "--remove-orphans", check=False)
+    s.require_free_port()
     s.run("build")
     yield s
     s.run("down", "-v", "--remove-orphans", check=False)
@@ -102,7 +102,7 @@ def test_healthz_says_the_picture_is_the_test_pattern(stack):
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
 def test_other_methods_get_405(stack, method):
     for path in ("/snapshot.jpg", "/stream.mjpg", "/healthz", "/anything"):
-        response = requests.request(method, "http://127.0.0.1:7126" + path, timeout=5)
+        response = requests.request(method, BASE_URL + path, timeout=5)
         assert response.status_code == 405, (method, path)
         assert response.headers["Allow"] == "GET, HEAD"
 
@@ -123,7 +123,7 @@ def test_only_nginx_publishes_a_port(stack):
         bindings = info["HostConfig"]["PortBindings"] or {}
         published[service] = {port: [b["HostIp"] + ":" + b["HostPort"] for b in binds]
                               for port, binds in bindings.items() if binds}
-    assert published.pop("nginx") == {"7126/tcp": ["127.0.0.1:7126"]}
+    assert published.pop("nginx") == {"7126/tcp": [f"127.0.0.1:{PORT}"]}
     assert all(not ports for ports in published.values()), published
 
 
@@ -160,8 +160,8 @@ def test_mobileraker_reads_moonraker_and_the_camera_through_7126_only(stack):
     assert get("/webcam/?action=snapshot&cacheBust=1").headers["Content-Type"] == "image/jpeg"
     assert get("/server/info").json()["result"]["klippy_state"] == "ready"
     assert get("/access/api_key").status_code == 403
-    assert requests.post("http://127.0.0.1:7126/printer/gcode/script?script=G28", timeout=5).status_code == 405
-    ws = websocket.create_connection("ws://127.0.0.1:7126/websocket", timeout=10)
+    assert requests.post(BASE_URL + "/printer/gcode/script?script=G28", timeout=5).status_code == 405
+    ws = websocket.create_connection(BASE_URL.replace("http:", "ws:") + "/websocket", timeout=10)
     try:
         ws.send(json.dumps({"jsonrpc": "2.0", "method": "server.info", "id": 1}))
         assert "result" in json.loads(ws.recv())
@@ -202,7 +202,7 @@ def test_a_client_outside_allowed_cidrs_gets_403(stack):
         wait_for(lambda: get("/snapshot.jpg").status_code == 403, 60, "nginx with the narrow allowlist")
         for method, path in (("GET", "/stream.mjpg"), ("HEAD", "/healthz"), ("POST", "/snapshot.jpg"),
                              ("GET", "/nowhere")):
-            assert requests.request(method, "http://127.0.0.1:7126" + path, timeout=5).status_code == 403
+            assert requests.request(method, BASE_URL + path, timeout=5).status_code == 403
     finally:
         del stack.env["ALLOWED_CIDRS"]
         stack.run("up", "-d", "nginx")

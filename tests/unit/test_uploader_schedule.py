@@ -1,4 +1,5 @@
-"""The pure schedule: fixed rate, the 10 s floor, backoff with jitter, the 5 minute retry, recovery."""
+"""The pure schedule, on a virtual clock: fixed rate, the 10 s floor, backoff with jitter, the 5 minute retry,
+recovery."""
 
 import pytest
 from hypothesis import given
@@ -14,9 +15,22 @@ def run(schedule, verdict, duration=0.5, late=0.0, uploaded=True):
 
 
 def test_fixed_rate_does_not_drift_with_upload_time():
-    schedule = Schedule(10, start=1000.0)
+    schedule = Schedule(30, start=1000.0)
     dues = [run(schedule, Verdict.NORMAL, duration=d) for d in (0.2, 3.0, 7.5, 0.1)]
-    assert dues == [1010.0, 1020.0, 1030.0, 1040.0]
+    assert dues == [1030.0, 1060.0, 1090.0, 1120.0]
+
+
+def test_the_floor_counts_from_the_end_of_the_previous_upload():
+    schedule = Schedule(10, start=1000.0)
+    assert run(schedule, Verdict.NORMAL, duration=0.25) == 1010.25
+    assert run(schedule, Verdict.NORMAL, duration=2.0) == 1022.25
+    assert run(schedule, Verdict.NORMAL, duration=0.0) == 1032.25
+
+
+def test_an_interval_longer_than_the_floor_plus_an_upload_keeps_its_cadence():
+    schedule = Schedule(12, start=0.0)
+    assert [run(schedule, Verdict.NORMAL, duration=1.5) for _ in range(3)] == [12.0, 24.0, 36.0]
+    assert run(schedule, Verdict.NORMAL, duration=3.0) == 36.0 + 3.0 + 10
 
 
 def test_a_longer_interval_is_kept():
@@ -26,26 +40,26 @@ def test_a_longer_interval_is_kept():
 
 def test_an_interval_under_the_floor_is_raised():
     schedule = Schedule(2, start=0.0)
-    assert [run(schedule, Verdict.NORMAL) for _ in range(3)] == [10.0, 20.0, 30.0]
+    assert [run(schedule, Verdict.NORMAL, duration=0.0) for _ in range(3)] == [10.0, 20.0, 30.0]
 
 
 def test_an_overrunning_cycle_skips_missed_ticks_instead_of_bursting():
     schedule = Schedule(10, start=0.0)
-    assert run(schedule, Verdict.NORMAL, duration=24.0) == 30.0
+    assert run(schedule, Verdict.SKIP, duration=24.0, uploaded=False) == 30.0
 
 
 def test_a_late_start_never_brings_two_uploads_closer_than_10_s():
     schedule = Schedule(10, start=0.0)
     started = 2.5  # the wait woke 2.5 s late on a loaded machine
     due = schedule.next(Verdict.NORMAL, started=started, now=started + 0.3, uploaded=True)
-    assert due == started + 10
+    assert due == started + 0.3 + 10
 
 
 def test_skipped_cycles_keep_the_rate_and_do_not_count_as_uploads():
     schedule = Schedule(10, start=0.0)
     assert run(schedule, Verdict.SKIP, uploaded=False) == 10.0
     assert run(schedule, Verdict.SKIP, uploaded=False) == 20.0
-    assert run(schedule, Verdict.NORMAL) == 30.0
+    assert run(schedule, Verdict.NORMAL) == 30.5
 
 
 def test_backoff_doubles_from_the_interval_with_jitter_up_to_five_minutes():
@@ -62,9 +76,9 @@ def test_backoff_counts_from_the_end_of_the_failed_cycle_and_recovers_on_first_s
     assert run(schedule, Verdict.BACKOFF, duration=1.0) == 25.0 + 1 + 20
     assert run(schedule, Verdict.BACKOFF, duration=1.0) == 46.0 + 1 + 40
     assert schedule.failures == 3
-    assert run(schedule, Verdict.NORMAL) == 87.0 + 10
+    assert run(schedule, Verdict.NORMAL) == 87.5 + 10
     assert schedule.failures == 0
-    assert run(schedule, Verdict.BACKOFF) == 97.5 + 10  # a new outage starts again from the interval
+    assert run(schedule, Verdict.BACKOFF) == 98.0 + 10  # a new outage starts again from the interval
 
 
 def test_a_skip_during_backoff_keeps_the_failure_count():
@@ -80,7 +94,7 @@ def test_refused_credentials_retry_every_five_minutes():
     schedule = Schedule(10, start=0.0)
     assert run(schedule, Verdict.SLOW, duration=0.5) == 300.5
     assert run(schedule, Verdict.SLOW, duration=0.5) == 601.0
-    assert run(schedule, Verdict.NORMAL) == 611.0
+    assert run(schedule, Verdict.NORMAL) == 611.5
 
 
 verdicts = st.lists(st.tuples(st.sampled_from(list(Verdict)), st.floats(0, 40), st.floats(0, 5), st.floats(0, 1)),
@@ -88,15 +102,15 @@ verdicts = st.lists(st.tuples(st.sampled_from(list(Verdict)), st.floats(0, 40), 
 
 
 @given(interval=st.floats(0, 120), cycles=verdicts)
-def test_no_two_uploads_ever_start_less_than_10_s_apart_and_nothing_bursts(interval, cycles):
+def test_no_upload_ever_starts_less_than_10_s_after_the_previous_one_ended_and_nothing_bursts(interval, cycles):
     randoms = iter([c[3] for c in cycles])
     schedule = Schedule(interval, start=0.0, random=lambda: next(randoms))
-    starts = []
+    uploads = []  # (start, end)
     for verdict, duration, late, _ in cycles:
         started = schedule.due + late
         uploaded = verdict is not Verdict.SKIP
         if uploaded:
-            starts.append(started)
+            uploads.append((started, started + duration))
         due = schedule.next(verdict, started=started, now=started + duration, uploaded=uploaded)
         assert due >= started + duration  # never in the past: no burst of catch-up cycles
-    assert all(b - a >= 10 - 1e-9 for a, b in zip(starts, starts[1:]))
+    assert all(start - previous_end >= 10 - 1e-9 for (_, previous_end), (start, _) in zip(uploads, uploads[1:]))

@@ -2,7 +2,9 @@
 
 Fixed-rate at the interval; exponential backoff with jitter from the interval up to 5 minutes
 while Connect is unreachable or overloaded; every 5 minutes while it refuses the credentials;
-and never two uploads started less than 10 s apart, whatever the mix.
+and never an upload started less than 10 s after the previous one finished, whatever the mix:
+Connect measures its one-image-per-10-s limit between arrivals, so a floor kept between starts
+lets network jitter bring two arrivals closer than 10 s.
 """
 
 import enum
@@ -32,12 +34,12 @@ class Schedule:
         self._random = random
         self.due = start
         self.failures = 0
-        self._last_upload: Optional[float] = None
+        self._last_upload_end: Optional[float] = None
 
     def next(self, verdict: Verdict, *, started: float, now: float, uploaded: bool) -> float:
         """The due time of the next cycle, after one that `started` and ended `now`."""
         if uploaded:
-            self._last_upload = started
+            self._last_upload_end = now
         if verdict is Verdict.BACKOFF:
             self.failures += 1
             due = now + self.backoff(self.failures)
@@ -50,8 +52,8 @@ class Schedule:
             due = self.due + self.interval
             if due < now:  # the cycle overran: skip the missed ticks instead of bursting
                 due += math.ceil((now - due) / self.interval) * self.interval
-        if self._last_upload is not None:
-            due = max(due, self._last_upload + self.floor)
+        if self._last_upload_end is not None:
+            due = max(due, self._last_upload_end + self.floor)
         self.due = due
         return due
 

@@ -78,7 +78,7 @@ def start_nginx(tmp_path, upstream_port, environ, gate_port=None):
     text = (text.replace("/tmp/", f"{tmp_path}/")
                 .replace("listen 7126;", f"listen 127.0.0.1:{port};")
                 .replace("127.0.0.1:7127", f"127.0.0.1:{free_port()}")
-                .replace("set $frameserver http:8081;", f"set $frameserver 127.0.0.1:{upstream_port};")
+                .replace("unix:/run/http/frameserver.sock", f"127.0.0.1:{upstream_port}")
                 .replace("set $gate moonraker-gate:8082;", f"set $gate 127.0.0.1:{gate_port or free_port()};"))
     conf = tmp_path / "nginx.conf"
     conf.write_text(text)

@@ -16,6 +16,7 @@ class Config:
     feed_port: int
     feed_timeout: float  # seconds allowed to connect, and between two complete frames, before reconnecting
     http_port: int
+    http_socket: str  # also listen on this unix socket (nginx's way in); empty: TCP only
     max_frame_bytes: int
     snapshot_max_age: float  # a newer frame is live; an older one is stale
     stream_max_clients: int
@@ -36,6 +37,7 @@ def load(environ: Mapping[str, str]) -> Config:
         feed_port=env.port("FEED_PORT", 9000),
         feed_timeout=env.float("FEED_TIMEOUT", 5.0, minimum=0.1, maximum=3600),
         http_port=env.port("HTTP_PORT", 8081),
+        http_socket=env.str("HTTP_SOCKET", "", pattern=r"/[\w./-]{1,100}", form="an absolute path"),
         max_frame_bytes=env.int("MAX_FRAME_BYTES", 8 * 1024 * 1024, minimum=1024, maximum=64 * 1024 * 1024),
         snapshot_max_age=env.float("SNAPSHOT_MAX_AGE", 10.0, minimum=0.01, maximum=86400),
         stream_max_clients=stream_max_clients,

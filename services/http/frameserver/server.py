@@ -24,7 +24,8 @@ class FrameServer(BaseApplication):
 
     def load_config(self):
         settings = {
-            "bind": [f"0.0.0.0:{self.config.http_port}"],
+            "bind": [f"0.0.0.0:{self.config.http_port}"] + ([f"unix:{self.config.http_socket}"]
+                                                            if self.config.http_socket else []),
             "workers": 1,  # the one worker holds the one feed connection
             "worker_class": "gevent",
             "worker_connections": self.config.worker_connections,

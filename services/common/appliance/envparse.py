@@ -4,6 +4,7 @@ Each service's config module reads its whole environment through one `Env` at st
 builds a frozen dataclass from it; nothing else in a service touches os.environ.
 """
 
+import ipaddress
 import re
 from typing import Callable, Iterable, Mapping, NamedTuple, Optional, TypeVar
 from urllib.parse import urlsplit
@@ -33,13 +34,33 @@ class HttpUrl(NamedTuple):
     scheme: str  # http or https
     host: str
     port: int  # explicit, or the scheme's default
+    path: str = ""  # "" or from "/", when the caller allows a path
+    query: str = ""  # without the "?", when the caller allows a query
 
     @property
     def netloc(self) -> str:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
+    @property
+    def url(self) -> str:
+        """The whole URL, its port always explicit."""
+        return f"{self.scheme}://{self.netloc}{self.path}" + (f"?{self.query}" if self.query else "")
 
-_HOST = re.compile(r"[A-Za-z0-9._-]{1,253}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
+
+HOST_FORM = "a host name or IP address, without a port"
+# RFC 1123 names: dot-separated labels of letters, digits and "-", no label starting or ending with "-".
+_HOST_NAME = re.compile(r"(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*")
+
+
+def is_host(text: str) -> bool:
+    """A host name, an IPv4 address or an IPv6 address (bare, no brackets, no port)."""
+    if _HOST_NAME.fullmatch(text):
+        return True
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 class Env:
@@ -60,20 +81,33 @@ class Env:
             raise ConfigError(f"{name}={value!r} is invalid: expected {form or pattern}")
         return value
 
-    def http_url(self, name: str, default: str) -> HttpUrl:
-        """A bare http:// or https:// URL naming a host and optionally a port, nothing more."""
+    def host(self, name: str, default: str) -> str:
+        """A host name or IP address to connect to, e.g. a compose service name."""
+        value = self._raw(name)
+        if value is None:
+            return default
+        if not is_host(value):
+            raise ConfigError(f"{name}={value!r} is invalid: expected {HOST_FORM}")
+        return value
+
+    def http_url(self, name: str, default: str, *, path: bool = False, query: bool = False) -> HttpUrl:
+        """An http:// or https:// URL naming a host and optionally a port; a path and a query only
+        where allowed; never credentials or a fragment."""
         value = self._raw(name) or default
-        invalid = ConfigError(f"{name}={value!r} is invalid: expected http://host[:port] or https://host[:port]")
+        form = "http://host[:port]" + ("[/path]" if path else "") + ("[?query]" if query else "")
+        invalid = ConfigError(f"{name}={value!r} is invalid: expected {form} or {form.replace('http', 'https', 1)}")
         parts = urlsplit(value)
         try:
             port = parts.port
         except ValueError:
             raise invalid from None
-        if (parts.scheme not in ("http", "https") or parts.hostname is None or not _HOST.fullmatch(parts.hostname)
-                or parts.username is not None or parts.path not in ("", "/") or parts.query or parts.fragment
-                or parts.netloc.endswith(":") or value.endswith(("?", "#"))):
+        if (parts.scheme not in ("http", "https") or parts.hostname is None or not is_host(parts.hostname)
+                or parts.username is not None or parts.fragment or "#" in value or parts.netloc.endswith(":")
+                or re.search(r"\s", value) or (not path and parts.path not in ("", "/"))
+                or (not query and (parts.query or value.endswith("?")))):
             raise invalid
-        return HttpUrl(parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80))
+        return HttpUrl(parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80),
+                       parts.path if path else "", parts.query if query else "")
 
     def secret(self, name: str) -> str:
         """A secret: returned as is, never echoed in an error."""

@@ -147,7 +147,7 @@ def project_nginx(workdir: Path, frameserver_port: int) -> Nginx:
         "/tmp/": f"{workdir}/project-",
         "listen 7126;": f"listen 127.0.0.1:{port};",
         "127.0.0.1:7127": f"127.0.0.1:{free_port()}",
-        "set $frameserver http:8081;": f"set $frameserver 127.0.0.1:{frameserver_port};",
+        "unix:/run/http/frameserver.sock": f"127.0.0.1:{frameserver_port}",
         "set $gate moonraker-gate:8082;": f"set $gate 127.0.0.1:{free_port()};",
     }
     for old, new in replaced.items():

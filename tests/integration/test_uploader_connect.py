@@ -9,7 +9,7 @@ import pytest
 
 from service_process import free_port
 from standins.scripted_snapshots import make_jpeg
-from uploader.bounded import Cancelled
+from uploader.transfer import Cancelled
 from uploader.connect import ConnectClient, Outcome, classify
 
 TOKEN = "abcdEFGH1234ijklMNOP"

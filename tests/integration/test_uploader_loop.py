@@ -13,13 +13,13 @@ import pytest
 
 from standins.scripted_snapshots import make_jpeg
 from standins.prusa_connect import PrusaConnect
-from uploader import health
+from uploader import healthcheck
 from uploader.connect import ConnectClient
-from uploader.health import Beacon
+from uploader.healthcheck import Beacon
 from uploader.loop import Uploader
 from uploader.report import Report
 from uploader.schedule import Schedule
-from uploader.snapshot import SnapshotSource
+from uploader.snapshotfetch import SnapshotSource
 
 TOKEN = "abcdEFGH1234ijklMNOP"
 FINGERPRINT = "0123456789abcdef-fingerprint"
@@ -95,8 +95,8 @@ def test_the_health_file_holds_the_next_deadline(rig):
     rig.cycle()
     with open(rig.health_file) as file:
         assert json.load(file) == {"state": "running", "deadline": rig.schedule.due + GRACE}
-    assert health.check(rig.health_file, rig.schedule.due + GRACE)[0] is True
-    assert health.check(rig.health_file, rig.schedule.due + GRACE + 1)[0] is False
+    assert healthcheck.check(rig.health_file, rig.schedule.due + GRACE)[0] is True
+    assert healthcheck.check(rig.health_file, rig.schedule.due + GRACE + 1)[0] is False
 
 
 def test_camera_info_is_sent_again_when_the_resolution_changes(rig, connect):
@@ -234,34 +234,46 @@ def check_info_failures(rig, connect):
     assert len(warnings) == 2 and "snapshots are unaffected" in warnings[0]
 
 
-class _BrokenOnce:
-    """A snapshot source whose first fetch hits a bug."""
+class _Broken:
+    """A snapshot source whose first `times` fetches hit a bug: raise, or return what no source returns."""
 
-    def __init__(self, source):
+    def __init__(self, source, times, bug):
         self._source = source
+        self._times = times
+        self._bug = bug
         self.calls = 0
 
     def fetch(self):
         self.calls += 1
-        if self.calls == 1:
-            raise RuntimeError("a bug")
+        if self.calls <= self._times:
+            return self._bug()
         return self._source.fetch()
 
     def close(self):
         self._source.close()
 
 
-def test_an_unexpected_error_in_a_cycle_does_not_end_the_loop(connect, snapshots, tmp_path, caplog):
+def a_bug():
+    raise RuntimeError("a bug")
+
+
+@pytest.mark.parametrize("bug, kind", [(a_bug, "RuntimeError"), (lambda: None, "AttributeError")])
+def test_an_unexpected_error_is_logged_once_with_its_traceback_backed_off_and_survived(
+        connect, snapshots, tmp_path, caplog, bug, kind):
     caplog.set_level(logging.INFO, logger="uploader-test")
-    source = _BrokenOnce(SnapshotSource(snapshots.url))
+    source = _Broken(SnapshotSource(snapshots.url), 3, bug)
     rig = Rig(connect.url, snapshots, str(tmp_path / "health"), caplog, source=source)
     try:
-        assert rig.cycle() == 10
+        delays = [rig.cycle() for _ in range(3)]
+        assert delays[1] > delays[0] >= 10 and delays[2] > delays[1]  # backed off
         assert rig.cycle() == 10
     finally:
         rig.close()
-    assert rig.lines()[0].startswith("WARNING not uploading: internal error RuntimeError at test_uploader_loop.py:")
-    assert rig.lines()[0].endswith(": a bug; next try in 10 s")
+    errors = [r for r in caplog.records if r.name == "uploader-test" and r.levelname == "ERROR"]
+    assert len(errors) == 1
+    assert errors[0].getMessage().startswith(f"not uploading: internal error {kind} at ")
+    assert errors[0].exc_info[0].__name__ == kind and "Traceback" in caplog.text
+    assert rig.lines()[-2].startswith("INFO uploading: first snapshot accepted")
     assert len(connect.recorded("/c/snapshot")) == 1
 
 

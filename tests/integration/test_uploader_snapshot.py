@@ -5,8 +5,8 @@ import threading
 import pytest
 
 from standins.scripted_snapshots import ScriptedSnapshots, make_jpeg
-from uploader.bounded import Cancelled
-from uploader.snapshot import Frame, Skip, SnapshotSource
+from uploader.transfer import Cancelled
+from uploader.snapshotfetch import Snapshot, Skip, SnapshotSource
 
 
 @pytest.fixture
@@ -20,13 +20,13 @@ def test_a_complete_jpeg_is_a_frame_with_its_timestamp_and_size(snapshots, sourc
     jpeg = make_jpeg(320, 240)
     snapshots.serve(jpeg, "1700000123.456789")
     frame = source.fetch()
-    assert frame == Frame(jpeg, 1700000123.456789, (320, 240))
+    assert frame == Snapshot(jpeg, 1700000123.456789, (320, 240))
 
 
 def test_a_frame_without_timestamp_is_accepted(snapshots, source):
     snapshots.serve(timestamp=None)
     frame = source.fetch()
-    assert isinstance(frame, Frame) and frame.timestamp is None
+    assert isinstance(frame, Snapshot) and frame.timestamp is None
 
 
 @pytest.mark.parametrize("status, body, timestamp, kind", [

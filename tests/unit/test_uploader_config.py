@@ -17,7 +17,7 @@ def test_defaults():
     assert config.interval == 10
     assert config.camera_name == "Printer camera"
     assert config.state_dir == "/var/lib/uploader"
-    assert config.health_file == "/run/uploader/health"
+    assert config.health_file == "/tmp/uploader-health"
     assert config.warnings == ()
 
 

@@ -1,10 +1,10 @@
 """Only a frame newer than the last one uploaded goes up."""
 
-from uploader.snapshot import Frame, staleness
+from uploader.snapshotfetch import Snapshot, staleness
 
 
 def frame(timestamp, data=b"\xff\xd8 image \xff\xd9"):
-    return Frame(data, timestamp, (640, 480))
+    return Snapshot(data, timestamp, (640, 480))
 
 
 def test_the_first_frame_is_fresh():

@@ -5,61 +5,61 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from uploader.schedule import Schedule, Verdict
+from uploader.schedule import Schedule, Pace
 
 
-def run(schedule, verdict, duration=0.5, late=0.0, uploaded=True):
+def run(schedule, pace, duration=0.5, late=0.0, uploaded=True):
     """One cycle that starts `late` seconds after its due time and lasts `duration`; the next due time."""
     started = schedule.due + late
-    return schedule.next(verdict, started=started, now=started + duration, uploaded=uploaded)
+    return schedule.next(pace, started=started, now=started + duration, uploaded=uploaded)
 
 
 def test_fixed_rate_does_not_drift_with_upload_time():
     schedule = Schedule(30, start=1000.0)
-    dues = [run(schedule, Verdict.NORMAL, duration=d) for d in (0.2, 3.0, 7.5, 0.1)]
+    dues = [run(schedule, Pace.NORMAL, duration=d) for d in (0.2, 3.0, 7.5, 0.1)]
     assert dues == [1030.0, 1060.0, 1090.0, 1120.0]
 
 
 def test_the_floor_counts_from_the_end_of_the_previous_upload():
     schedule = Schedule(10, start=1000.0)
-    assert run(schedule, Verdict.NORMAL, duration=0.25) == 1010.25
-    assert run(schedule, Verdict.NORMAL, duration=2.0) == 1022.25
-    assert run(schedule, Verdict.NORMAL, duration=0.0) == 1032.25
+    assert run(schedule, Pace.NORMAL, duration=0.25) == 1010.25
+    assert run(schedule, Pace.NORMAL, duration=2.0) == 1022.25
+    assert run(schedule, Pace.NORMAL, duration=0.0) == 1032.25
 
 
 def test_an_interval_longer_than_the_floor_plus_an_upload_keeps_its_cadence():
     schedule = Schedule(12, start=0.0)
-    assert [run(schedule, Verdict.NORMAL, duration=1.5) for _ in range(3)] == [12.0, 24.0, 36.0]
-    assert run(schedule, Verdict.NORMAL, duration=3.0) == 36.0 + 3.0 + 10
+    assert [run(schedule, Pace.NORMAL, duration=1.5) for _ in range(3)] == [12.0, 24.0, 36.0]
+    assert run(schedule, Pace.NORMAL, duration=3.0) == 36.0 + 3.0 + 10
 
 
 def test_a_longer_interval_is_kept():
     schedule = Schedule(30, start=0.0)
-    assert [run(schedule, Verdict.NORMAL) for _ in range(3)] == [30.0, 60.0, 90.0]
+    assert [run(schedule, Pace.NORMAL) for _ in range(3)] == [30.0, 60.0, 90.0]
 
 
 def test_an_interval_under_the_floor_is_raised():
     schedule = Schedule(2, start=0.0)
-    assert [run(schedule, Verdict.NORMAL, duration=0.0) for _ in range(3)] == [10.0, 20.0, 30.0]
+    assert [run(schedule, Pace.NORMAL, duration=0.0) for _ in range(3)] == [10.0, 20.0, 30.0]
 
 
 def test_an_overrunning_cycle_skips_missed_ticks_instead_of_bursting():
     schedule = Schedule(10, start=0.0)
-    assert run(schedule, Verdict.SKIP, duration=24.0, uploaded=False) == 30.0
+    assert run(schedule, Pace.SKIP, duration=24.0, uploaded=False) == 30.0
 
 
 def test_a_late_start_never_brings_two_uploads_closer_than_10_s():
     schedule = Schedule(10, start=0.0)
     started = 2.5  # the wait woke 2.5 s late on a loaded machine
-    due = schedule.next(Verdict.NORMAL, started=started, now=started + 0.3, uploaded=True)
+    due = schedule.next(Pace.NORMAL, started=started, now=started + 0.3, uploaded=True)
     assert due == started + 0.3 + 10
 
 
 def test_skipped_cycles_keep_the_rate_and_do_not_count_as_uploads():
     schedule = Schedule(10, start=0.0)
-    assert run(schedule, Verdict.SKIP, uploaded=False) == 10.0
-    assert run(schedule, Verdict.SKIP, uploaded=False) == 20.0
-    assert run(schedule, Verdict.NORMAL) == 30.5
+    assert run(schedule, Pace.SKIP, uploaded=False) == 10.0
+    assert run(schedule, Pace.SKIP, uploaded=False) == 20.0
+    assert run(schedule, Pace.NORMAL) == 30.5
 
 
 def test_backoff_doubles_from_the_interval_with_jitter_up_to_five_minutes():
@@ -72,45 +72,45 @@ def test_backoff_doubles_from_the_interval_with_jitter_up_to_five_minutes():
 
 def test_backoff_counts_from_the_end_of_the_failed_cycle_and_recovers_on_first_success():
     schedule = Schedule(10, start=0.0, random=lambda: 1.0)
-    assert run(schedule, Verdict.BACKOFF, duration=15.0) == 15.0 + 10
-    assert run(schedule, Verdict.BACKOFF, duration=1.0) == 25.0 + 1 + 20
-    assert run(schedule, Verdict.BACKOFF, duration=1.0) == 46.0 + 1 + 40
+    assert run(schedule, Pace.BACKOFF, duration=15.0) == 15.0 + 10
+    assert run(schedule, Pace.BACKOFF, duration=1.0) == 25.0 + 1 + 20
+    assert run(schedule, Pace.BACKOFF, duration=1.0) == 46.0 + 1 + 40
     assert schedule.failures == 3
-    assert run(schedule, Verdict.NORMAL) == 87.5 + 10
+    assert run(schedule, Pace.NORMAL) == 87.5 + 10
     assert schedule.failures == 0
-    assert run(schedule, Verdict.BACKOFF) == 98.0 + 10  # a new outage starts again from the interval
+    assert run(schedule, Pace.BACKOFF) == 98.0 + 10  # a new outage starts again from the interval
 
 
 def test_a_skip_during_backoff_keeps_the_failure_count():
     schedule = Schedule(10, start=0.0, random=lambda: 1.0)
-    run(schedule, Verdict.BACKOFF)
-    run(schedule, Verdict.SKIP, uploaded=False)
+    run(schedule, Pace.BACKOFF)
+    run(schedule, Pace.SKIP, uploaded=False)
     assert schedule.failures == 1
     started = schedule.due
-    assert schedule.next(Verdict.BACKOFF, started=started, now=started, uploaded=True) == started + 20
+    assert schedule.next(Pace.BACKOFF, started=started, now=started, uploaded=True) == started + 20
 
 
 def test_refused_credentials_retry_every_five_minutes():
     schedule = Schedule(10, start=0.0)
-    assert run(schedule, Verdict.SLOW, duration=0.5) == 300.5
-    assert run(schedule, Verdict.SLOW, duration=0.5) == 601.0
-    assert run(schedule, Verdict.NORMAL) == 611.5
+    assert run(schedule, Pace.SLOW, duration=0.5) == 300.5
+    assert run(schedule, Pace.SLOW, duration=0.5) == 601.0
+    assert run(schedule, Pace.NORMAL) == 611.5
 
 
-verdicts = st.lists(st.tuples(st.sampled_from(list(Verdict)), st.floats(0, 40), st.floats(0, 5), st.floats(0, 1)),
+paces = st.lists(st.tuples(st.sampled_from(list(Pace)), st.floats(0, 40), st.floats(0, 5), st.floats(0, 1)),
                     max_size=60)
 
 
-@given(interval=st.floats(0, 120), cycles=verdicts)
+@given(interval=st.floats(0, 120), cycles=paces)
 def test_no_upload_ever_starts_less_than_10_s_after_the_previous_one_ended_and_nothing_bursts(interval, cycles):
     randoms = iter([c[3] for c in cycles])
     schedule = Schedule(interval, start=0.0, random=lambda: next(randoms))
     uploads = []  # (start, end)
-    for verdict, duration, late, _ in cycles:
+    for pace, duration, late, _ in cycles:
         started = schedule.due + late
-        uploaded = verdict is not Verdict.SKIP
+        uploaded = pace is not Pace.SKIP
         if uploaded:
             uploads.append((started, started + duration))
-        due = schedule.next(verdict, started=started, now=started + duration, uploaded=uploaded)
+        due = schedule.next(pace, started=started, now=started + duration, uploaded=uploaded)
         assert due >= started + duration  # never in the past: no burst of catch-up cycles
     assert all(start - previous_end >= 10 - 1e-9 for (_, previous_end), (start, _) in zip(uploads, uploads[1:]))

@@ -11,16 +11,16 @@ from typing import Mapping, Optional
 from appliance import log as applog
 from appliance.envparse import EXIT_CONFIG, load_or_exit
 
-from . import health
+from . import healthcheck
 from .config import Config, load
 from .connect import ConnectClient
 from .fingerprint import Fingerprint, FingerprintError, resolve
-from .health import Beacon
+from .healthcheck import Beacon
 from .loop import Uploader
 from .redact import Redactor
 from .report import Report
 from .schedule import Schedule
-from .snapshot import SnapshotSource
+from .snapshotfetch import SnapshotSource
 
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 # How long shutdown waits for the loop; its cancelled HTTP calls make it return at once.
@@ -64,7 +64,7 @@ def _serve(config: Config, log: logging.Logger) -> int:
     client = ConnectClient(config.connect_url, config.token, fingerprint.value)
     grace = source.total_timeout + 2 * client.total_timeout + HEALTH_MARGIN
     now = time.monotonic()
-    _first_health(config, health.RUNNING, now + grace)
+    _first_health(config, healthcheck.RUNNING, now + grace)
     _log_start(config, log, fingerprint)
     if fingerprint.origin == "new":
         log.info("new camera fingerprint %s stored in %s: Prusa Connect binds the token to it on the first "
@@ -88,7 +88,7 @@ def _serve(config: Config, log: logging.Logger) -> int:
 
 
 def _idle(config: Config, log: logging.Logger) -> int:
-    _first_health(config, health.DISABLED, None)
+    _first_health(config, healthcheck.DISABLED, None)
     _log_start(config, log, None)
     log.warning("uploads disabled: PRUSA_CONNECT_TOKEN is empty. To enable them, open the printer in Prusa "
                 "Connect, Camera > Add new other camera, copy the token into PRUSA_CONNECT_TOKEN (.env) and run "
@@ -101,7 +101,7 @@ def _idle(config: Config, log: logging.Logger) -> int:
 def _first_health(config: Config, state: str, deadline: Optional[float]) -> None:
     try:
         os.makedirs(os.path.dirname(config.health_file), exist_ok=True)
-        health.write(config.health_file, state, deadline)
+        healthcheck.write(config.health_file, state, deadline)
     except OSError as error:
         raise _SetupError(f"cannot write the health file HEALTH_FILE={config.health_file}: "
                           f"{error.strerror or type(error).__name__}; mount a writable tmpfs there") from None

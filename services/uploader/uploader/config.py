@@ -64,6 +64,6 @@ def load(environ: Mapping[str, str]) -> Config:
         camera_name=env.str("CAMERA_NAME", "Printer camera", pattern=r"[^\x00-\x1f\x7f]{1,64}",
                             form="1 to 64 printable characters"),
         state_dir=env.str("STATE_DIR", "/var/lib/uploader", pattern=r"/\S*", form="an absolute path"),
-        health_file=env.str("HEALTH_FILE", "/run/uploader/health", pattern=r"/\S*[^/]", form="an absolute file path"),
+        health_file=env.str("HEALTH_FILE", "/tmp/uploader-health", pattern=r"/\S*[^/]", form="an absolute file path"),
         warnings=tuple(warnings),
     )

@@ -73,7 +73,7 @@ class ConnectClient:
         return self._put("/c/info", json.dumps(info).encode(), "application/json")
 
     def close(self) -> None:
-        """Abort the call in progress (it raises bounded.Cancelled) and refuse new ones."""
+        """Abort the call in progress (it raises transfer.Cancelled) and refuse new ones."""
         self._transfer.close()
 
     def _put(self, path: str, body: bytes, content_type: str) -> Result:

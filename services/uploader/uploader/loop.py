@@ -4,26 +4,24 @@ Time comes from an injected clock and the wait between cycles is on a threading.
 drive cycles one by one in virtual time and SIGTERM ends a wait at once.
 """
 
-import os
 import threading
-import traceback
 from typing import Callable, Optional, Tuple
 
-from .bounded import Cancelled
+from .transfer import Cancelled
 from .connect import ConnectClient, Outcome, Result
-from .health import Beacon
+from .healthcheck import Beacon
 from .report import Report, explain
-from .schedule import Schedule, Verdict
-from .snapshot import Frame, Skip, SnapshotSource, staleness
+from .schedule import Pace, Schedule, backoff_delay
+from .snapshotfetch import Snapshot, Skip, SnapshotSource, staleness
 
 INFO_RETRY = 60.0
-VERDICTS = {
-    Outcome.OK: Verdict.NORMAL,
-    Outcome.TOO_LARGE: Verdict.NORMAL,
-    Outcome.BAD_REQUEST: Verdict.NORMAL,
-    Outcome.RETRY_LATER: Verdict.BACKOFF,
-    Outcome.AUTH: Verdict.SLOW,
-    Outcome.NOT_FOUND: Verdict.SLOW,
+PACES = {
+    Outcome.OK: Pace.NORMAL,
+    Outcome.TOO_LARGE: Pace.NORMAL,
+    Outcome.BAD_REQUEST: Pace.NORMAL,
+    Outcome.RETRY_LATER: Pace.BACKOFF,
+    Outcome.AUTH: Pace.SLOW,
+    Outcome.NOT_FOUND: Pace.SLOW,
 }
 
 
@@ -38,9 +36,10 @@ class Uploader:
         self._camera_name = camera_name
         self._fingerprint = fingerprint
         self._clock = clock
-        self._last: Optional[Frame] = None  # the last frame Connect accepted
+        self._last: Optional[Snapshot] = None  # the last frame Connect accepted
         self._info_sent: Optional[Tuple[int, int]] = None  # the resolution Connect last accepted
         self._info_retry_at = float("-inf")
+        self._crashes = 0  # cycles in a row that ended in an unexpected exception
 
     def run(self, stop: threading.Event) -> None:
         """Cycle on schedule until `stop` is set."""
@@ -53,41 +52,51 @@ class Uploader:
                 return
 
     def cycle(self) -> float:
-        """One fetch-and-upload; returns when the next one is due. Raises Cancelled on shutdown."""
+        """One fetch-and-upload; returns when the next one is due. Raises Cancelled on shutdown.
+
+        Any other exception is a bug: it is logged with its traceback (once while it repeats) and
+        the next cycle backs off, without the schedule, which may be where the bug is.
+        """
         started = self._clock()
         try:
-            verdict, uploaded, problem = self._attempt()
+            due = self._cycle(started)
         except Cancelled:
             raise
-        except Exception as error:  # a bug must not end the loop: report it and back off
-            where = traceback.extract_tb(error.__traceback__)[-1]
-            problem = (("internal", type(error).__name__, where.filename, where.lineno),
-                       f"internal error {type(error).__name__} at {os.path.basename(where.filename)}:"
-                       f"{where.lineno}: {error}")
-            verdict, uploaded = Verdict.BACKOFF, False
+        except Exception as error:
+            self._crashes += 1
+            delay = backoff_delay(self._schedule.interval, self._crashes)
+            self._report.crashed(error, delay)
+            due = self._clock() + delay
+            self._beacon.beat(due)
+            return due
+        self._crashes = 0
+        return due
+
+    def _cycle(self, started: float) -> float:
+        pace, uploaded, problem = self._attempt()
         now = self._clock()
-        due = self._schedule.next(verdict, started=started, now=now, uploaded=uploaded)
+        due = self._schedule.next(pace, started=started, now=now, uploaded=uploaded)
         if problem is not None:
             self._report.not_uploading(problem[0], problem[1], due - now)
         self._beacon.beat(due)
         return due
 
     def _attempt(self):
-        """(verdict, whether an upload was sent, (kind, text) of the problem or None)."""
+        """(pace, whether an upload was sent, (kind, text) of the problem or None)."""
         got = self._source.fetch()
-        if isinstance(got, Frame):
+        if isinstance(got, Snapshot):
             got = staleness(got, self._last) or got
         if isinstance(got, Skip):
-            return Verdict.SKIP, False, (("snapshot", got.kind), got.text)
+            return Pace.SKIP, False, (("snapshot", got.kind), got.text)
         result = self._client.put_snapshot(got.data)
         if not result.ok:
             text = explain(result, size=len(got.data), resolution=got.size, fingerprint=self._fingerprint,
                            connect_url=self._client.base_url)
-            return VERDICTS[result.outcome], True, (result.kind, text)
+            return PACES[result.outcome], True, (result.kind, text)
         self._last = got
         self._report.uploaded(len(got.data), result)
         self._send_info(got.size)
-        return Verdict.NORMAL, True, None
+        return Pace.NORMAL, True, None
 
     def _send_info(self, resolution: Optional[Tuple[int, int]]) -> None:
         """/c/info once Connect accepts snapshots, and again when the resolution changes."""

@@ -5,6 +5,8 @@ while all is well only the summary appears, at most once a minute.
 """
 
 import logging
+import os
+import traceback
 from typing import Callable, Optional, Tuple
 
 from .connect import Outcome, Result
@@ -86,12 +88,23 @@ class Report:
 
     def not_uploading(self, kind, text: str, next_in: float) -> None:
         """A cycle ended without an accepted upload; logs only when the kind of problem changes."""
+        self._problem_line(kind, text, next_in, None)
+
+    def crashed(self, error: Exception, next_in: float) -> None:
+        """A cycle ended in an unexpected exception (a bug); logged with its traceback, once while it repeats."""
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        kind = ("internal", type(error).__name__, where.filename, where.lineno)
+        text = f"internal error {type(error).__name__} at {os.path.basename(where.filename)}:{where.lineno}: {error}"
+        self._problem_line(kind, text, next_in, error)
+
+    def _problem_line(self, kind, text: str, next_in: float, error: Optional[Exception]) -> None:
         if kind == self._problem:
             return
         if self._problem is None:
             self._problem_since = self._clock()
         self._problem = kind
-        self._log.warning("not uploading: %s; next try in %s", text, duration(next_in))
+        self._log.log(logging.WARNING if error is None else logging.ERROR, "not uploading: %s; next try in %s",
+                      text, duration(next_in), exc_info=error)
 
     def info(self, result: Result, name: str, resolution: Tuple[int, int], retry_in: float) -> None:
         if result.ok:

@@ -17,7 +17,7 @@ BACKOFF_CAP = 300.0
 SLOW_RETRY = 300.0
 
 
-class Verdict(enum.Enum):
+class Pace(enum.Enum):
     NORMAL = "normal"  # uploaded, or Connect answered: back to the interval
     SKIP = "skip"  # nothing to upload this cycle: try again at the next tick
     BACKOFF = "backoff"  # Connect unreachable or overloaded
@@ -36,18 +36,18 @@ class Schedule:
         self.failures = 0
         self._last_upload_end: Optional[float] = None
 
-    def next(self, verdict: Verdict, *, started: float, now: float, uploaded: bool) -> float:
+    def next(self, pace: Pace, *, started: float, now: float, uploaded: bool) -> float:
         """The due time of the next cycle, after one that `started` and ended `now`."""
         if uploaded:
             self._last_upload_end = now
-        if verdict is Verdict.BACKOFF:
+        if pace is Pace.BACKOFF:
             self.failures += 1
             due = now + self.backoff(self.failures)
-        elif verdict is Verdict.SLOW:
+        elif pace is Pace.SLOW:
             self.failures = 0
             due = now + self.slow_retry
         else:
-            if verdict is Verdict.NORMAL:
+            if pace is Pace.NORMAL:
                 self.failures = 0
             due = self.due + self.interval
             if due < now:  # the cycle overran: skip the missed ticks instead of bursting
@@ -59,5 +59,11 @@ class Schedule:
 
     def backoff(self, failures: int) -> float:
         """Delay after the n-th failure in a row: doubling from the interval, jittered, capped."""
-        ceiling = min(self.backoff_cap, self.interval * 2 ** min(failures - 1, 32))
-        return max(self.interval, ceiling * (0.5 + 0.5 * self._random()))
+        return backoff_delay(self.interval, failures, self.backoff_cap, self._random)
+
+
+def backoff_delay(interval: float, failures: int, cap: float = BACKOFF_CAP,
+                  random: Callable[[], float] = _random.random) -> float:
+    """Delay after the n-th failure in a row: doubling from the interval, jittered, capped."""
+    ceiling = min(cap, interval * 2 ** min(failures - 1, 32))
+    return max(interval, ceiling * (0.5 + 0.5 * random()))

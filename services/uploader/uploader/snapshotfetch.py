@@ -13,7 +13,7 @@ MAX_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
-class Frame:
+class Snapshot:
     data: bytes
     timestamp: Optional[float]  # the X-Timestamp header, when the server sends one
     size: Optional[Tuple[int, int]]  # (width, height) from the SOF header
@@ -38,8 +38,8 @@ class SnapshotSource:
         self._max_bytes = max_bytes
         self._transfer = Transfer(connect_timeout, total_timeout)
 
-    def fetch(self) -> Union[Frame, Skip]:
-        """A complete JPEG, or why not. Raises bounded.Cancelled once close() has been called."""
+    def fetch(self) -> Union[Snapshot, Skip]:
+        """A complete JPEG, or why not. Raises transfer.Cancelled once close() has been called."""
         try:
             answer = self._transfer.exchange("GET", self.url, limit=self._max_bytes)
         except Failure as failure:
@@ -60,13 +60,13 @@ class SnapshotSource:
             timestamp = math.nan
         if timestamp is not None and not math.isfinite(timestamp):
             return Skip("bad-timestamp", f"the snapshot's X-Timestamp {stamp[:40]!r} is not a number")
-        return Frame(answer.body, timestamp, markers.dimensions(answer.body))
+        return Snapshot(answer.body, timestamp, markers.dimensions(answer.body))
 
     def close(self) -> None:
         self._transfer.close()
 
 
-def staleness(frame: Frame, last: Optional[Frame]) -> Optional[Skip]:
+def staleness(frame: Snapshot, last: Optional[Snapshot]) -> Optional[Skip]:
     """A Skip when `frame` is not newer than `last`, the last one uploaded."""
     if last is None:
         return None

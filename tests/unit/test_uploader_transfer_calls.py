@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from uploader.bounded import Calls, Cancelled, DeadlineExceeded
+from uploader.transfer import Calls, Cancelled, DeadlineExceeded
 
 
 def test_a_finished_call_returns_its_value_or_raises_its_error():

@@ -15,6 +15,7 @@ import time
 from typing import Mapping, Optional, Tuple
 
 from appliance.envparse import ConfigError
+from appliance.statelog import StateLog
 
 from .config import load
 
@@ -57,21 +58,19 @@ class Beacon:
         self.path = path
         self.grace = grace
         self._log = log
-        self._failing = False
+        self._failing = StateLog(False)
 
     def beat(self, due: float) -> None:
         """The next cycle is due at `due`; it must have ended by `due + grace`."""
         try:
             write(self.path, RUNNING, due + self.grace)
         except OSError as error:
-            if not self._failing:
+            if self._failing.changed(True):
                 self._log.error("cannot write the health file %s: %s; the health check will report the "
                                 "uploader unhealthy", self.path, error.strerror or type(error).__name__)
-            self._failing = True
             return
-        if self._failing:
+        if self._failing.changed(False):
             self._log.info("the health file %s is written again", self.path)
-        self._failing = False
 
 
 def main(environ: Mapping[str, str]) -> int:

@@ -7,11 +7,13 @@ drive cycles one by one in virtual time and SIGTERM ends a wait at once.
 import threading
 from typing import Callable, Optional, Tuple
 
+from appliance.backoff import Backoff
+
 from .transfer import Cancelled
 from .connect import ConnectClient, Outcome, Result
 from .healthcheck import Beacon
 from .report import Report, explain
-from .schedule import Pace, Schedule, backoff_delay
+from .schedule import BACKOFF_CAP, Pace, Schedule
 from .snapshotfetch import Snapshot, Skip, SnapshotSource, staleness
 
 INFO_RETRY = 60.0
@@ -39,7 +41,7 @@ class Uploader:
         self._last: Optional[Snapshot] = None  # the last frame Connect accepted
         self._info_sent: Optional[Tuple[int, int]] = None  # the resolution Connect last accepted
         self._info_retry_at = float("-inf")
-        self._crashes = 0  # cycles in a row that ended in an unexpected exception
+        self._crashes = Backoff(schedule.interval, max(BACKOFF_CAP, schedule.interval), jitter=0.5)
 
     def run(self, stop: threading.Event) -> None:
         """Cycle on schedule until `stop` is set."""
@@ -63,13 +65,12 @@ class Uploader:
         except Cancelled:
             raise
         except Exception as error:
-            self._crashes += 1
-            delay = backoff_delay(self._schedule.interval, self._crashes)
+            delay = self._crashes.next()
             self._report.crashed(error, delay)
             due = self._clock() + delay
             self._beacon.beat(due)
             return due
-        self._crashes = 0
+        self._crashes.reset()
         return due
 
     def _cycle(self, started: float) -> float:

@@ -9,6 +9,8 @@ import os
 import traceback
 from typing import Callable, Optional, Tuple
 
+from appliance.statelog import StateLog
+
 from .connect import Outcome, Result
 
 SUMMARY_EVERY = 60.0
@@ -60,23 +62,23 @@ class Report:
         self._log = log
         self._clock = clock
         self._summary_every = summary_every
-        self._problem = None  # kind of the current problem; None while all is well
+        self._problem = StateLog()  # the kind of the current problem; None while all is well
         self._problem_since = 0.0
         self._window_start: Optional[float] = None
         self._uploads = 0
         self._bytes = 0
-        self._info_problem = None
+        self._info_problem = StateLog()
 
     def uploaded(self, size: int, result: Result) -> None:
         now = self._clock()
-        if self._window_start is None or self._problem is not None:
+        if self._window_start is None or self._problem.state is not None:
             if self._window_start is None:
                 self._log.info("uploading: first snapshot accepted (%s, %d bytes in %.2f s)",
                                result.cause, size, result.latency)
             else:
                 self._log.info("uploading again after %s: snapshot accepted (%s, %d bytes in %.2f s)",
                                duration(now - self._problem_since), result.cause, size, result.latency)
-            self._problem = None
+            self._problem.changed(None)
             self._window_start, self._uploads, self._bytes = now, 0, 0
             return
         self._uploads += 1
@@ -98,19 +100,18 @@ class Report:
         self._problem_line(kind, text, next_in, error)
 
     def _problem_line(self, kind, text: str, next_in: float, error: Optional[Exception]) -> None:
-        if kind == self._problem:
+        was_well = self._problem.state is None
+        if not self._problem.changed(kind):
             return
-        if self._problem is None:
+        if was_well:
             self._problem_since = self._clock()
-        self._problem = kind
         self._log.log(logging.WARNING if error is None else logging.ERROR, "not uploading: %s; next try in %s",
                       text, duration(next_in), exc_info=error)
 
     def info(self, result: Result, name: str, resolution: Tuple[int, int], retry_in: float) -> None:
         if result.ok:
             self._log.info("camera info sent: name %r, resolution %dx%d", name, *resolution)
-            self._info_problem = None
-        elif result.kind != self._info_problem:
-            self._info_problem = result.kind
+            self._info_problem.changed(None)
+        elif self._info_problem.changed(result.kind):
             self._log.warning("camera info not sent (%s); snapshots are unaffected, retrying in %s",
                               result.cause, duration(retry_in))

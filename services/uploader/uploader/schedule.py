@@ -12,6 +12,8 @@ import math
 import random as _random
 from typing import Callable, Optional
 
+from appliance.backoff import Backoff
+
 FLOOR = 10.0
 BACKOFF_CAP = 300.0
 SLOW_RETRY = 300.0
@@ -29,26 +31,28 @@ class Schedule:
                  slow_retry: float = SLOW_RETRY, random: Callable[[], float] = _random.random):
         self.interval = max(interval, floor)
         self.floor = floor
-        self.backoff_cap = backoff_cap
         self.slow_retry = slow_retry
-        self._random = random
         self.due = start
-        self.failures = 0
+        self._backoff = Backoff(self.interval, max(backoff_cap, self.interval), jitter=0.5, random=random)
         self._last_upload_end: Optional[float] = None
+
+    @property
+    def failures(self) -> int:
+        """Cycles in a row that found Connect unreachable or overloaded."""
+        return self._backoff.failures
 
     def next(self, pace: Pace, *, started: float, now: float, uploaded: bool) -> float:
         """The due time of the next cycle, after one that `started` and ended `now`."""
         if uploaded:
             self._last_upload_end = now
         if pace is Pace.BACKOFF:
-            self.failures += 1
-            due = now + self.backoff(self.failures)
+            due = now + self._backoff.next()
         elif pace is Pace.SLOW:
-            self.failures = 0
+            self._backoff.reset()
             due = now + self.slow_retry
         else:
             if pace is Pace.NORMAL:
-                self.failures = 0
+                self._backoff.reset()
             due = self.due + self.interval
             if due < now:  # the cycle overran: skip the missed ticks instead of bursting
                 due += math.ceil((now - due) / self.interval) * self.interval
@@ -56,14 +60,3 @@ class Schedule:
             due = max(due, self._last_upload_end + self.floor)
         self.due = due
         return due
-
-    def backoff(self, failures: int) -> float:
-        """Delay after the n-th failure in a row: doubling from the interval, jittered, capped."""
-        return backoff_delay(self.interval, failures, self.backoff_cap, self._random)
-
-
-def backoff_delay(interval: float, failures: int, cap: float = BACKOFF_CAP,
-                  random: Callable[[], float] = _random.random) -> float:
-    """Delay after the n-th failure in a row: doubling from the interval, jittered, capped."""
-    ceiling = min(cap, interval * 2 ** min(failures - 1, 32))
-    return max(interval, ceiling * (0.5 + 0.5 * random()))

@@ -26,11 +26,13 @@ MODES = {
     "full": {"sizes": [[1280, 720], [1920, 1080]], "fps": 30, "fanout": [1, 10, 50, 100], "stream_seconds": 20,
              "warmup": 2, "floor_seconds": 5, "snapshot_connections": [1, 32, 128], "snapshot_seconds": 10,
              "parser_frames": 150, "parser_rounds": 5, "memory_clients": 50, "memory_seconds": 10, "churn": 1000,
-             "settle": 3, "stack_viewers": 10, "stack_seconds": 15, "stack_samples": 3, "profile_seconds": 10},
+             "settle": 3, "stack_viewers": 10, "stack_seconds": 15, "stack_samples": 3, "profile_seconds": 10,
+             "target_clients": [50, 100], "target_connections": 32},
     "smoke": {"sizes": [[320, 240]], "fps": 30, "fanout": [3], "stream_seconds": 1, "warmup": 0.7,
               "floor_seconds": 0.5, "snapshot_connections": [4], "snapshot_seconds": 1, "parser_frames": 20,
               "parser_rounds": 2, "memory_clients": 3, "memory_seconds": 1, "churn": 20, "settle": 0.5,
-              "stack_viewers": 2, "stack_seconds": 5, "stack_samples": 1, "profile_seconds": 2},
+              "stack_viewers": 2, "stack_seconds": 5, "stack_samples": 1, "profile_seconds": 2,
+              "target_clients": [3], "target_connections": 4},
 }
 SECTIONS = ("parser", "snapshot", "stream", "memory", "stack", "profile")
 SMOKE_SECTIONS = ("parser", "snapshot", "stream", "memory")

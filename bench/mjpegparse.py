@@ -11,6 +11,7 @@ from typing import Callable, Optional
 
 MAX_HEAD = 16384
 _CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$")
+_X_TIMESTAMP = re.compile(rb"(?im)^x-timestamp:[ \t]*(\d+(?:\.\d*)?)[ \t]*\r?$")
 _STATUS = re.compile(rb"HTTP/1\.[01] (\d{3})")
 _BOUNDARY = re.compile(rb'(?i)boundary="?([^";\r\n]+)')
 
@@ -20,13 +21,14 @@ class StreamError(ValueError):
 
 
 class MjpegResponse:
-    """Feed it a response's bytes with feed(buf, start, end); on_part(first bytes) is called as each part ends.
+    """Feed it a response's bytes with feed(buf, start, end); on_part(first bytes, X-Timestamp) is called as each
+    part ends, the X-Timestamp header's value in epoch seconds, None when the part has none.
 
     `keep` is how many of a part's first bytes on_part gets. `status` is set once the response
     head is read; `ended` once a chunked body has ended, or at once for a status other than 200.
     """
 
-    def __init__(self, on_part: Callable[[bytes], None], keep: int = 64):
+    def __init__(self, on_part: Callable[[bytes, Optional[float]], None], keep: int = 64):
         self.status: Optional[int] = None
         self.ended = False
         self.parts = 0
@@ -40,6 +42,7 @@ class MjpegResponse:
         self._line = bytearray()
         self._body_left = 0
         self._first = bytearray()
+        self._stamp: Optional[float] = None
 
     def feed(self, buf, start: int, end: int) -> None:
         if self._in_head:
@@ -144,6 +147,8 @@ class MjpegResponse:
             if not length:
                 raise StreamError(f"a part has no Content-Length: {head[:120]!r}")
             self._body_left = int(length[1])
+            stamp = _X_TIMESTAMP.search(head)
+            self._stamp = float(stamp[1]) if stamp else None
             if not self._body_left:
                 self._part_done()
 
@@ -151,4 +156,4 @@ class MjpegResponse:
         self.parts += 1
         first = bytes(self._first)
         self._first.clear()
-        self._on_part(first)
+        self._on_part(first, self._stamp)

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from .quiet import OTHERS_LIMIT, TRIES
-from .targets import BEFORE, evaluate
+from .targets import BEFORE, counted, evaluate
 
 ANALYSIS = Path(__file__).with_name("analysis.md")
 
@@ -45,10 +45,13 @@ def render(results: dict) -> str:
         ["nginx (host)", machine["nginx_host"]], ["wrk", machine["wrk"]],
         ["packages", ", ".join(f"{k} {v}" for k, v in machine["packages"].items())],
     ])
-    out += ["", "## Targets", ""]
-    out += _table(["target (issue 6)", "measured", ""], [
-        [t["target"], t["measured"], {True: "met", False: "**missed**", None: "not measured"}[t["met"]]]
-        for t in evaluate(results)])
+    out += ["", "## Targets", "",
+            "Issue 13's targets, then those of issue 6 that still stand. Floor: what the same run measured for the "
+            "least that can be done (the bare Python server, nginx static, a bare python3 container, the reader's "
+            "own socket), the figure that explains a miss.", ""]
+    out += _table(["issue", "target", "measured", "floor", ""], [
+        [str(t["issue"]), t["target"], t["measured"], t["floor"] or "-",
+         {True: "met", False: "**missed**", None: "not measured"}[t["met"]]] for t in evaluate(results)])
     out += ["", "The server this project replaces, on the same kind of machine: " + "; ".join(BEFORE) + ".", ""]
     out += _parser(results.get("parser"))
     out += _snapshots(results.get("snapshot"))
@@ -120,7 +123,9 @@ def _streams(stream, settings) -> list:
             "frames the feed sent in the window, per keeping-up client, summed; skipped = sent frames a keeping-up "
             "client never got (a feed burst: the feed stalled, then sent two frames less than half a frame "
             "interval apart; the frame server sends the newest, so such a pair arrives as one). Latency = client "
-            "receive time of a part's last byte minus the feed's stamp (same clock), keeping-up clients. CPU in "
+            "receive time of a part's last byte minus the feed's stamp (same clock), keeping-up clients. Frame age "
+            "(slow readers) = receive time of a part's last byte minus its X-Timestamp, the frame server's stamp "
+            "of the frame. CPU in "
             "cores, from /proc (frame server: gunicorn master + worker). The clients run in one or two processes "
             "of their own; their CPU and the machine's busy cores are shown, so a run the machine limited shows. "
             "The ceiling rows "
@@ -136,7 +141,7 @@ def _streams(stream, settings) -> list:
     table = []
     for r in stream["runs"]:
         lat = r["latency_ms"]
-        slow = "-" if not r["slow_clients"] else f"{_f(r['slow_fps'], 1)} fps, {_f(r['slow_latency_p50_ms'], 0)} ms"
+        slow = "-" if not r["slow_clients"] else f"{_f(r['slow_fps'], 1)} fps, {_age(r.get('slow_age_ms'))}"
         path = "bare Python (ceiling)" if r["path"] == "ceiling" else r["path"]
         table.append([_size(r["size"]), path, f"{r['clients']} ({r['slow_clients']})", str(r["sent"]),
                       _pct(r["delivered_share"]), _skipped(r),
@@ -146,8 +151,14 @@ def _streams(stream, settings) -> list:
                       _f(r["others_cores"], 2) + ("" if r["attempts"] == 1 else f" ({r['attempts']} tries)"),
                       _f(r["server_rss_mb"], 1), "; ".join(r["errors"]) or "-"])
     return out + _table(["picture", "path", "clients (slow)", "sent", "delivered", "skipped", "latency p50/p99/max ms",
-                         "slow readers: rate, latency p50", "server CPU", "nginx CPU", "clients CPU", "machine busy",
+                         "slow readers: rate, frame age p50/p99 s", "server CPU", "nginx CPU", "clients CPU", "machine busy",
                          "others", "server RSS MB", "errors"], table) + [""]
+
+
+def _age(age: Optional[dict]) -> str:
+    if not age or not age.get("count"):
+        return "n/a"
+    return f"{age['p50'] / 1000:.2f} / {age['p99'] / 1000:.2f}"
 
 
 def _skipped(run: dict) -> str:
@@ -192,17 +203,33 @@ def _stack(stack) -> list:
     if "skipped" in stack:
         return out + [f"Not measured: {stack['skipped']}.", ""]
     settings = " ".join(f"{k}={v}" for k, v in stack["settings"].items() if k not in ("HTTP_PORT",))
-    out += [f"`compose.yaml` as shipped, with {settings}; the images' Python and nginx. Idle: no viewer. Loaded: "
+    standins = stack.get("standins", [])
+    uploads = stack.get("uploads")
+    out += [f"`compose.yaml` as shipped, with {settings}; the images' Python and nginx"
+            + (f", and the bench's stand-in for Prusa Connect ({', '.join(standins)}, bench/compose.bench.yaml, "
+               "not counted), so the uploader uploads throughout" if standins else "") + ". Idle: no viewer"
+            + (f" ({uploads['idle']} uploads accepted)" if uploads else "") + ". Loaded: "
             f"{stack['viewers']} stream viewers through nginx (about {stack['viewer_fps']:.1f} frames/s each"
+            + (f"; {uploads['loaded']} uploads accepted in the {stack['seconds']:g} s" if uploads else "")
             + (f"; errors: {stack['errors']}" if stack["errors"] else "") + "). CPU in % of one core, the mean of "
             "the samples; memory the largest sample (`docker stats` MEM USAGE). The feed container runs the "
-            "synthetic camera, which draws and encodes every frame: on a Pi rpicam-vid does that work instead.", ""]
+            "synthetic camera, which draws and encodes every frame: on a Pi rpicam-vid does that work instead; "
+            "the memory targets count every container but the feed and the stand-ins.", ""]
     rows = []
     for service in sorted(set(stack["idle"]) | set(stack["loaded"])):
         idle, loaded = stack["idle"].get(service, {}), stack["loaded"].get(service, {})
-        rows.append([service, _f(idle.get("cpu_percent"), 1), _f(idle.get("mem_mib"), 1),
+        label = service + (" (stand-in)" if service in standins else "")
+        rows.append([label, _f(idle.get("cpu_percent"), 1), _f(idle.get("mem_mib"), 1),
                      _f(loaded.get("cpu_percent"), 1), _f(loaded.get("mem_mib"), 1)])
-    return out + _table(["container", "idle CPU %", "idle MiB", "loaded CPU %", "loaded MiB"], rows) + [""]
+    rows.append(["**counted (no feed, no stand-in)**", "", _f(sum(counted(stack, "idle").values()), 1), "",
+                 _f(sum(counted(stack, "loaded").values()), 1)])
+    out += _table(["container", "idle CPU %", "idle MiB", "loaded CPU %", "loaded MiB"], rows) + [""]
+    if stack.get("floors"):
+        out += ["Floors: the image's python3 with only a service's libraries imported, each a container of the "
+                "http image (no network, read-only), in MiB: " + "; ".join(
+                    f"{f['service'] or 'python3'} ({f['imports']}) {_f(f['mem_mib'], 1)}" for f in stack["floors"])
+                + ".", ""]
+    return out
 
 
 def _profiles(profiles) -> list:

@@ -1,4 +1,5 @@
-"""The compose stack as shipped (FEED_SOURCE=synthetic): `docker stats` per container, idle and with viewers."""
+"""The compose stack as shipped (FEED_SOURCE=synthetic), uploading to a Prusa Connect stand-in: `docker stats`
+per container, idle and with viewers, beside floors measured in the same run (bare python3 in the same image)."""
 
 import json
 import os
@@ -15,6 +16,19 @@ from . import streambench
 from .processes import ROOT, free_port
 
 PROJECT = "printercam-bench"
+OVERRIDE = Path(__file__).with_name("compose.bench.yaml")
+STANDINS = ("prusa-connect",)
+TOKEN = "bench-token-0123456789"
+IMAGE = "printercam/http:local"
+# The least each Python container of the appliance can take: the image's python3 with that service's
+# libraries imported and nothing else (gevent patched in where the service uses it), and python3 alone.
+PATCHED = "from gevent import monkey; monkey.patch_all(); "
+FLOORS = [
+    ("http", "gevent, gunicorn's gevent worker, Flask", PATCHED + "import gunicorn.workers.ggevent, flask"),
+    ("moonraker-gate", "gevent, wsproto", PATCHED + "import wsproto"),
+    ("uploader", "requests", "import requests"),
+    (None, "nothing", "pass"),
+]
 _UNITS = {"B": 1 / 2**20, "KiB": 1 / 1024, "MiB": 1.0, "GiB": 1024.0, "kB": 1e3 / 2**20, "MB": 1e6 / 2**20,
           "GB": 1e9 / 2**20}
 
@@ -39,12 +53,13 @@ def mebibytes(text: str) -> float:
 class Stack:
     def __init__(self, workdir: Path, settings: dict):
         self.port = int(settings["HTTP_PORT"])
+        self.connect_port = int(settings["BENCH_CONNECT_PORT"])
         env_file = workdir / "stack.env"
         env_file.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
         self.command = [*compose_command(), "--project-name", PROJECT, "--project-directory", str(ROOT),
-                        "--env-file", str(env_file), "-f", str(ROOT / "compose.yaml")]
+                        "--env-file", str(env_file), "-f", str(ROOT / "compose.yaml"), "-f", str(OVERRIDE)]
         # Only the env file speaks: no setting of the caller's shell (or its .env) reaches the stack.
-        named = set(re.findall(r"\$\{(\w+)", (ROOT / "compose.yaml").read_text()))
+        named = set(re.findall(r"\$\{(\w+)", (ROOT / "compose.yaml").read_text() + OVERRIDE.read_text()))
         self.env = {key: value for key, value in os.environ.items() if key not in named}
         self.log = workdir / "stack.out"
 
@@ -65,20 +80,14 @@ class Stack:
         return dict(line.split() for line in out.splitlines() if line.strip())
 
     def stats(self, samples: int) -> dict:
-        """{service: {"cpu_percent": mean, "mem_mib": max}} over `samples` readings of `docker stats`."""
-        services = self.services()
-        seen: dict = {}
-        for _ in range(samples):
-            out = subprocess.run(["docker", "stats", "--no-stream", "--format", "{{json .}}", *services],
-                                 capture_output=True, text=True, check=True, timeout=60).stdout
-            for line in out.splitlines():
-                row = json.loads(line)
-                service = services.get(row["ID"][:12]) or services.get(row["ID"], row["Name"])
-                entry = seen.setdefault(service, {"cpu": [], "mem": []})
-                entry["cpu"].append(float(row["CPUPerc"].rstrip("%")))
-                entry["mem"].append(mebibytes(row["MemUsage"].split("/")[0]))
-        return {service: {"cpu_percent": sum(v["cpu"]) / len(v["cpu"]), "mem_mib": max(v["mem"])}
-                for service, v in sorted(seen.items())}
+        return stats(self.services(), samples)
+
+    def uploads(self, start: float, end: float) -> int:
+        """Snapshots the Prusa Connect stand-in accepted between two epoch times."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.connect_port}/_recorded", timeout=10) as response:
+            recorded = json.load(response)
+        return sum(1 for r in recorded if r["path"] == "/c/snapshot" and r["status"] is not None
+                   and 200 <= r["status"] < 300 and start <= r["time"] < end)
 
     def wait_healthy(self, timeout: float) -> None:
         """Wait for a fresh frame through nginx: the whole chain up."""
@@ -95,16 +104,62 @@ class Stack:
             time.sleep(0.5)
 
 
+def stats(containers: dict, samples: int) -> dict:
+    """{name: {"cpu_percent": mean, "mem_mib": max}} over `samples` readings of `docker stats`; `containers`
+    maps container ids (or names) to the names to report."""
+    seen: dict = {}
+    for _ in range(samples):
+        out = subprocess.run(["docker", "stats", "--no-stream", "--format", "{{json .}}", *containers],
+                             capture_output=True, text=True, check=True, timeout=60).stdout
+        for line in out.splitlines():
+            row = json.loads(line)
+            name = containers.get(row["ID"][:12]) or containers.get(row["ID"]) or containers.get(row["Name"],
+                                                                                                   row["Name"])
+            entry = seen.setdefault(name, {"cpu": [], "mem": []})
+            entry["cpu"].append(float(row["CPUPerc"].rstrip("%")))
+            entry["mem"].append(mebibytes(row["MemUsage"].split("/")[0]))
+    return {name: {"cpu_percent": sum(v["cpu"]) / len(v["cpu"]), "mem_mib": max(v["mem"])}
+            for name, v in sorted(seen.items())}
+
+
+def floors(samples: int) -> list:
+    """[{"service", "imports", "mem_mib"}]: each of FLOORS as a container of the http image, no network,
+    read-only, asleep after its imports; mem_mib None for one that did not stay up."""
+    names = {}
+    try:
+        for index, (service, imports, code) in enumerate(FLOORS):
+            name = f"{PROJECT}-floor-{index}"
+            subprocess.run(["docker", "rm", "-f", name], capture_output=True, timeout=60)
+            subprocess.run(["docker", "run", "-d", "--rm", "--name", name, "--network", "none", "--read-only",
+                            "--entrypoint", "python3", IMAGE, "-c", code + "; import time; time.sleep(3600)"],
+                           capture_output=True, text=True, check=True, timeout=60)
+            names[name] = index
+        time.sleep(3)  # past the imports
+        running = subprocess.run(["docker", "ps", "--format", "{{.Names}}", *(f"--filter=name={n}" for n in names)],
+                                 capture_output=True, text=True, check=True, timeout=60).stdout.split()
+        measured = stats({name: name for name in names if name in running}, samples) if running else {}
+        return [{"service": service, "imports": imports,
+                 "mem_mib": measured.get(f"{PROJECT}-floor-{index}", {}).get("mem_mib")}
+                for index, (service, imports, _) in enumerate(FLOORS)]
+    finally:
+        for name in names:
+            subprocess.run(["docker", "rm", "-f", name], capture_output=True, timeout=60)
+
+
 def run(workdir: Path, viewers: int, seconds: float, samples: int) -> dict:
     settings = {"FEED_SOURCE": "synthetic", "CAMERA_FPS": "30", "BIND_ADDRESS": "127.0.0.1",
-                "HTTP_PORT": str(free_port()), "PRUSA_CONNECT_TOKEN": "", "STREAM_MAX_PER_CLIENT": str(viewers)}
+                "HTTP_PORT": str(free_port()), "STREAM_MAX_PER_CLIENT": str(viewers),
+                "PRUSA_CONNECT_URL": "http://prusa-connect:8080", "PRUSA_CONNECT_TOKEN": TOKEN,
+                "BENCH_CONNECT_PORT": str(free_port())}
     stack = Stack(workdir, settings)
     stack.compose("build", timeout=1800)
     try:
         stack.compose("up", "-d", timeout=300)
         stack.wait_healthy(180)
+        idle_from = time.time()
         time.sleep(5)  # past start-up: the stack at rest
         idle = stack.stats(samples)
+        idle_uploads = stack.uploads(idle_from, time.time())
         spawned_ns = time.time_ns()
         start_ns = spawned_ns + 2_000_000_000
         end_ns = start_ns + int(seconds * 1e9)
@@ -114,8 +169,11 @@ def run(workdir: Path, viewers: int, seconds: float, samples: int) -> dict:
         loaded = stack.stats(samples)
         got = streambench.collect(spawned, timeout=seconds + 120)
         parts = sum(c["parts"] for c in got["clients"])
-        return {"settings": settings, "viewers": viewers, "idle": idle, "loaded": loaded,
-                "viewer_fps": parts / max(1, viewers) / ((end_ns - spawned_ns) / 1e9),
-                "errors": sorted({c["error"] for c in got["clients"] if c["error"]})}
+        uploads = {"idle": idle_uploads, "loaded": stack.uploads(start_ns / 1e9, end_ns / 1e9)}
     finally:
         stack.compose("down", "-v", "--remove-orphans", timeout=300)
+    shown = {key: value for key, value in settings.items() if key not in ("HTTP_PORT", "BENCH_CONNECT_PORT")}
+    return {"settings": shown, "viewers": viewers, "seconds": seconds, "idle": idle, "loaded": loaded,
+            "standins": list(STANDINS), "uploads": uploads, "floors": floors(samples),
+            "viewer_fps": parts / max(1, viewers) / ((end_ns - spawned_ns) / 1e9),
+            "errors": sorted({c["error"] for c in got["clients"] if c["error"]})}

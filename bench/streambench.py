@@ -44,8 +44,8 @@ def spawn_clients(workdir: Path, port: int, path: str, clients: int, slow: int, 
 
 
 def collect(spawned: list, timeout: float) -> dict:
-    """Every client's result and the client processes' CPU seconds in the window."""
-    clients, cpu = [], 0.0
+    """Every client's result, the client processes' CPU seconds and the bytes they received in the window."""
+    clients, cpu, received = [], 0.0, 0
     for proc, out, log in spawned:
         try:
             code = proc.wait(timeout)
@@ -56,7 +56,8 @@ def collect(spawned: list, timeout: float) -> dict:
         result = json.loads(Path(out).read_text())
         clients += result["clients"]
         cpu += result["cpu_s"]
-    return {"clients": clients, "cpu_s": cpu}
+        received += result["window_bytes"]
+    return {"clients": clients, "cpu_s": cpu, "window_bytes": received}
 
 
 def sleep_until(when_ns: int) -> None:
@@ -108,6 +109,7 @@ def run(workdir: Path, feed: Feed, server, port: int, path: str, clients: int, s
         "clients": clients, "slow_clients": slow, "slow_rate_kb_s": slow_rate / 1000, "seconds": window,
         "cpu": cpu,
         "client_cpu": got["cpu_s"] / window,
+        "relayed_mb_s": got["window_bytes"] / window / 1e6,
         "machine_busy_cores": busy,
         "others_cores": max(0.0, busy - sum(cpu.values()) - got["cpu_s"] / window),
         "server_rss_mb": max(rss_mid["rss_total"], rss_end["rss_total"]),
@@ -119,7 +121,8 @@ def run(workdir: Path, feed: Feed, server, port: int, path: str, clients: int, s
 
 def summarize(clients: List[dict], sent: dict, start_ns: int, end_ns: int, fps: float) -> dict:
     """Frames delivered over frames sent in [start_ns, end_ns), skips and latencies of the clients that keep
-    up; frames per second received in the window and their latency for the slow readers.
+    up; for the slow readers, frames per second received in the window, their latency, the age of the
+    frames they got (frame_ages_ms) and the most bytes one of them held unread in its own socket.
 
     `sent` maps frame numbers to send times. A skipped frame the feed sent less than half a frame
     interval before the next one (after a stall of the feed, two frames back to back) is counted
@@ -142,6 +145,8 @@ def summarize(clients: List[dict], sent: dict, start_ns: int, end_ns: int, fps: 
         skipped_in_burst += len(missing & burst)
     slow_latencies = [(received - sent) / 1e6 for c in slow for sent, received in zip(c["sent_ns"], c["received_ns"])
                       if start_ns <= received < end_ns]
+    slow_ages = frame_ages_ms(slow, start_ns, end_ns)
+    unread = [c["unread_bytes"] for c in slow if c.get("unread_bytes") is not None]
     window = (end_ns - start_ns) / 1e9
     return {
         "sent": len(in_window),
@@ -154,9 +159,20 @@ def summarize(clients: List[dict], sent: dict, start_ns: int, end_ns: int, fps: 
                        "max": max(latencies, default=None), "count": len(latencies)},
         "slow_fps": len(slow_latencies) / len(slow) / window if slow else None,
         "slow_latency_p50_ms": percentile(slow_latencies, 50),
+        "slow_age_ms": {"p50": percentile(slow_ages, 50), "p99": percentile(slow_ages, 99),
+                        "max": max(slow_ages, default=None), "count": len(slow_ages)},
+        "slow_unread_kb": max(unread) / 1000 if unread else None,
         "errors": sorted({c["error"] for c in clients if c["error"]}),
         "statuses": sorted({c["status"] or 0 for c in clients}),
     }
+
+
+def frame_ages_ms(clients: List[dict], start_ns: int, end_ns: int) -> List[float]:
+    """How old each part was when its last byte arrived, in ms: receive time minus the part's X-Timestamp
+    (the frame server's stamp of the frame, same clock), for the parts received in [start_ns, end_ns)."""
+    return [(received - stamp * 1e9) / 1e6 for c in clients
+            for stamp, received in zip(c["x_timestamps"], c["received_ns"])
+            if stamp is not None and start_ns <= received < end_ns]
 
 
 def _share(part: int, whole: int) -> Optional[float]:

@@ -3,19 +3,24 @@
 Streaming: `python -m bench.streamclients --port P --clients N --slow K --slow-rate BYTES_PER_S
 --start-ns T0 --end-ns T1 --stop-ns T2 --out result.json` opens N streams at once (the first K
 read at most BYTES_PER_S each), records every stamped part sent or received from T0 on (frame
-number, send and receive time), and closes everything at T2; its CPU time is taken over [T0, T1).
+number, send time, the part's X-Timestamp and receive time), notes at T1 how many bytes each slow
+reader's own socket holds unread, and closes everything at T2; its CPU time and the bytes all clients
+received are taken over [T0, T1).
 Churn: `python -m bench.streamclients --port P --churn 1000 --concurrency 25 --parts 3 --out result.json`
 opens streams `concurrency` at a time, each closed as soon as `parts` parts are whole.
 Times are epoch nanoseconds, shared with the feed's stamps.
 """
 
 import argparse
+import fcntl
 import heapq
 import json
 import resource
 import selectors
 import socket
+import struct
 import sys
+import termios
 import time
 from typing import List, Optional
 
@@ -48,12 +53,14 @@ class Client:
         self.response = MjpegResponse(self._part, frames.HEAD_BYTES)
         self.numbers: List[int] = []
         self.sent_ns: List[int] = []
+        self.x_timestamps: List[Optional[float]] = []  # the frame server's stamp of each part, epoch seconds
         self.received_ns: List[int] = []
+        self.unread_bytes: Optional[int] = None  # what the socket held unread at the end of the window
         self.other_parts = 0  # parts without a bench stamp (the no-signal picture)
         self.bytes = 0
         self.error: Optional[str] = None
 
-    def _part(self, first: bytes) -> None:
+    def _part(self, first: bytes, x_timestamp: Optional[float]) -> None:
         now = time.time_ns()
         stamp = frames.read_stamp(first)
         if stamp is None:
@@ -63,12 +70,20 @@ class Client:
         if now >= self.since_ns:
             self.numbers.append(number)
             self.sent_ns.append(sent)
+            self.x_timestamps.append(x_timestamp)
             self.received_ns.append(now)
 
     def result(self) -> dict:
         return {"slow": bool(self.slow_rate), "status": self.response.status, "parts": self.response.parts,
                 "bytes": self.bytes, "numbers": self.numbers, "sent_ns": self.sent_ns,
-                "received_ns": self.received_ns, "other_parts": self.other_parts, "error": self.error}
+                "x_timestamps": self.x_timestamps, "received_ns": self.received_ns,
+                "unread_bytes": self.unread_bytes, "other_parts": self.other_parts, "error": self.error}
+
+    def note_unread(self) -> None:
+        """How many bytes the kernel holds for this socket that it has not read yet (FIONREAD)."""
+        if self.sock.fileno() >= 0:
+            raw = fcntl.ioctl(self.sock.fileno(), termios.FIONREAD, struct.pack("i", 0))
+            self.unread_bytes = struct.unpack("i", raw)[0]
 
 
 class Clients:
@@ -153,15 +168,20 @@ def stream(host: str, port: int, path: str, count: int, slow: int, slow_rate: fl
            start_ns: int, end_ns: int, stop_ns: int) -> dict:
     clients = Clients(host, port, path)
     opened = [clients.open(slow_rate if i < slow else 0.0, start_ns) for i in range(count)]
-    cpu = {}
+    cpu, received = {}, {}
     for name, until in (("start", start_ns), ("end", end_ns), ("stop", stop_ns)):
         while (left := until - time.time_ns()) > 0:
             clients.wait(left / 1e9)
         cpu[name] = cpu_seconds()
+        received[name] = sum(client.bytes for client in opened)
+        if name == "end":
+            for client in opened:
+                if client.slow_rate:
+                    client.note_unread()
     for client in opened:
         clients.close(client)
     return {"clients": [client.result() for client in opened], "cpu_s": cpu["end"] - cpu["start"],
-            "window_s": (end_ns - start_ns) / 1e9}
+            "window_bytes": received["end"] - received["start"], "window_s": (end_ns - start_ns) / 1e9}
 
 
 def churn(host: str, port: int, path: str, total: int, concurrency: int, parts: int, timeout: float) -> dict:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.targets import evaluate
+
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None or shutil.which("wrk") is None,
@@ -53,6 +55,9 @@ def test_stream_clients_got_every_frame_with_latencies_and_the_slow_reader_got_s
         assert latency["count"] > 0
         assert 0 < latency["p50"] <= latency["p99"] <= latency["max"]
         assert run["slow_clients"] == 1 and run["slow_fps"] > 0
+        age = run["slow_age_ms"]
+        assert age["count"] > 0 and 0 < age["p50"] <= age["p99"] <= age["max"], age
+        assert run["slow_unread_kb"] is not None and run["relayed_mb_s"] > 0
         assert run["cpu"]["server"] >= 0 and run["server_rss_mb"] > 0
     assert results["stream"]["floor"]["320x240"]["frames"] > 0
 
@@ -78,10 +83,14 @@ def test_memory_was_read_for_each_process_and_every_churned_client_got_a_part(sm
 
 
 def test_the_report_states_the_machine_the_targets_and_every_section(smoke):
-    _, report = smoke
+    results, report = smoke
     for heading in ("## Machine", "## Targets", "## 1. Frame extraction", "## 2. Snapshots", "## 3. Stream fan-out",
                     "## 4. Memory", "## 5. The compose stack"):
         assert heading in report
-    targets = report.split("## Targets", 1)[1].split("\n\n")[1].splitlines()[2:]
-    assert len(targets) == 11
+    targets = [line for line in report.split("## Targets", 1)[1].split("\n## ", 1)[0].splitlines()
+               if line.startswith("| ")][1:]
+    assert len(targets) == len(evaluate(results))
     assert all(row.endswith(("| met |", "| **missed** |", "| not measured |")) for row in targets)
+    stream_targets = [t for t in evaluate(results) if t["issue"] == 13 and ("clients x" in t["target"]
+                                                                          or "slow readers" in t["target"])]
+    assert stream_targets and all(t["met"] is not None for t in stream_targets)

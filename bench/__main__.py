@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import machine, memorybench, parsebench, profiling, report, snapshotbench, stackbench, streambench, wrk
 from .processes import ROOT
-from .quiet import quietest
+from .quiet import TRIES, quietest
 from .services import BareServer, Feed, FrameServer, project_nginx, started_in
 from .targets import evaluate
 
@@ -27,12 +27,12 @@ MODES = {
              "warmup": 2, "floor_seconds": 5, "snapshot_connections": [1, 32, 128], "snapshot_seconds": 10,
              "parser_frames": 150, "parser_rounds": 5, "memory_clients": 50, "memory_seconds": 10, "churn": 1000,
              "settle": 3, "stack_viewers": 10, "stack_seconds": 15, "stack_samples": 3, "profile_seconds": 10,
-             "target_clients": [50, 100], "target_connections": 32},
-    "smoke": {"sizes": [[320, 240]], "fps": 30, "fanout": [3], "stream_seconds": 1, "warmup": 0.7,
+             "target_clients": [50, 100], "target_connections": 32, "tries": TRIES},
+    "smoke": {"sizes": [[320, 240]], "fps": 30, "fanout": [3], "stream_seconds": 0.5, "warmup": 0.5,
               "floor_seconds": 0.5, "snapshot_connections": [4], "snapshot_seconds": 1, "parser_frames": 20,
-              "parser_rounds": 2, "memory_clients": 3, "memory_seconds": 1, "churn": 20, "settle": 0.5,
+              "parser_rounds": 2, "memory_clients": 3, "memory_seconds": 0.5, "churn": 20, "settle": 0.5,
               "stack_viewers": 2, "stack_seconds": 5, "stack_samples": 1, "profile_seconds": 2,
-              "target_clients": [3], "target_connections": 4},
+              "target_clients": [3], "target_connections": 4, "tries": 1},
 }
 SECTIONS = ("parser", "snapshot", "stream", "memory", "stack", "profile")
 SMOKE_SECTIONS = ("parser", "snapshot", "stream", "memory")
@@ -52,7 +52,7 @@ def parser_section(workdir: Path, s: dict, cache: Path, py_spy) -> list:
 
 def snapshot_section(workdir: Path, s: dict, cache: Path, py_spy) -> dict:
     return snapshotbench.run(workdir, s["sizes"][0], s["fps"], cache, s["snapshot_connections"],
-                             s["snapshot_seconds"])
+                             s["snapshot_seconds"], s["tries"])
 
 
 def stream_section(workdir: Path, s: dict, cache: Path, py_spy) -> dict:
@@ -78,7 +78,7 @@ def stream_section(workdir: Path, s: dict, cache: Path, py_spy) -> dict:
                     attempt = partial(_stream_run, workdir, ceiling_feed if path == "ceiling" else feed, measured,
                                       port, clients, s, via, None if path == "ceiling" else server.port,
                                       f"{size[0]}x{size[1]}-{clients}-{path}")
-                    runs.append({"size": size, "path": path, **quietest(attempt)})
+                    runs.append({"size": size, "path": path, **quietest(attempt, s["tries"])})
     return {"floor": floors, "runs": runs}
 
 

@@ -54,7 +54,7 @@ def render(results: dict) -> str:
          {True: "met", False: "**missed**", None: "not measured"}[t["met"]]] for t in evaluate(results)])
     out += ["", "The server this project replaces, on the same kind of machine: " + "; ".join(BEFORE) + ".", ""]
     out += _parser(results.get("parser"))
-    out += _snapshots(results.get("snapshot"))
+    out += _snapshots(results.get("snapshot"), settings)
     out += _streams(results.get("stream"), settings)
     out += _memory(results.get("memory"))
     out += _stack(results.get("stack"))
@@ -87,8 +87,9 @@ def _parser(rows) -> list:
     return out + _table(header, table) + [""]
 
 
-def _snapshots(snapshot) -> list:
+def _snapshots(snapshot, settings) -> list:
     out = ["## 2. Snapshots", ""]
+    tries = settings.get("tries", TRIES)  # results.json of runs from before "tries" was a setting
     if not snapshot:
         return out + ["Not measured.", ""]
     out += [f"`GET /snapshot.jpg` ({_size(snapshot['size'])}, {snapshot['jpeg_bytes']:,} bytes, the feed at 30 fps) "
@@ -96,7 +97,7 @@ def _snapshots(snapshot) -> list:
             "a static file in the same run; ratio = req/s over the ceiling's. The Python ceiling is "
             "`bench/bareserver.py`: one process, a selector, no HTTP parsing beyond the request line, the response "
             "built once per frame. CPU in cores (CPU s per s); others = cores busy outside the programs measured "
-            f"and wrk (a cell with more than {OTHERS_LIMIT} was tried again, up to {TRIES} times, and the quietest "
+            f"and wrk (a cell with more than {OTHERS_LIMIT} was tried again, up to {tries} times, and the quietest "
             "attempt kept).", ""]
     table = []
     for row in snapshot["rows"]:
@@ -115,6 +116,7 @@ def _snapshots(snapshot) -> list:
 
 def _streams(stream, settings) -> list:
     out = ["## 3. Stream fan-out", ""]
+    tries = settings.get("tries", TRIES)
     if not stream:
         return out + ["Not measured.", ""]
     out += [f"`GET /stream.mjpg` for {settings['stream_seconds']:g} s per row (after {settings['warmup']:g} s of "
@@ -131,7 +133,7 @@ def _streams(stream, settings) -> list:
             "The ceiling rows "
             "are `bench/bareserver.py`, the least a Python process can do to fan the feed out in the same wire "
             "format, on its own copy of the feed. Others = cores busy outside the programs measured (other work on "
-            f"the machine); a run with more than {OTHERS_LIMIT} was tried again, up to {TRIES} times, and the "
+            f"the machine); a run with more than {OTHERS_LIMIT} was tried again, up to {tries} times, and the "
             "quietest attempt kept.", ""]
     floors = stream.get("floor") or {}
     if floors:

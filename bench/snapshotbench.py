@@ -11,7 +11,8 @@ from .quiet import quietest
 from .services import BareServer, Feed, FrameServer, project_nginx, static_nginx, started_in
 
 
-def run(workdir: Path, size: tuple, fps: float, cache: Path, connections: list, seconds: float) -> dict:
+def run(workdir: Path, size: tuple, fps: float, cache: Path, connections: list, seconds: float,
+        tries: int) -> dict:
     """Each connection count against the three targets in turn, so they share the machine's conditions."""
     with ExitStack() as stack:
         feed = started_in(stack, Feed(workdir, size, fps, cache, name="snapshot-feed"))
@@ -33,7 +34,7 @@ def run(workdir: Path, size: tuple, fps: float, cache: Path, connections: list, 
             row = {"connections": count}
             for name, (port, watched) in targets.items():
                 row[name] = quietest(partial(_measure, f"http://127.0.0.1:{port}/snapshot.jpg", count, seconds,
-                                             watched))
+                                             watched), tries)
             static_rate = row["static"]["requests_per_s"]
             for name in ("bare", "direct", "nginx"):
                 row[name]["ratio"] = row[name]["requests_per_s"] / static_rate if static_rate else None

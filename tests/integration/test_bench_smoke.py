@@ -1,6 +1,6 @@
 """`bench/run --smoke` run for real, so the bench cannot rot: every section must produce sane figures.
 
-Nothing here judges speed; the machine may be busy. One run (about 15 s) serves every test.
+Nothing here judges speed; the machine may be busy. One run (about 20 s) serves every test.
 """
 
 import json

@@ -180,7 +180,7 @@ def main(argv=None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     report_path = args.report or (workdir / "RESULTS.md" if args.smoke else ROOT / "bench" / "RESULTS.md")
     print(f"bench: {mode} mode, sections {', '.join(sections)}; logs in {workdir}", flush=True)
-    results = {"mode": mode, "settings": settings, "failed": {},
+    results = {"mode": mode, "settings": settings, "failed": {}, "seconds": {},
                "machine": machine.describe(with_images="stack" in sections)}
     for section in SECTIONS:
         if section not in sections:
@@ -192,7 +192,8 @@ def main(argv=None) -> int:
         except Exception as error:
             traceback.print_exc()
             results["failed"][section] = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
-        print(f"bench: {section} took {time.monotonic() - started:.0f} s", flush=True)
+        results["seconds"][section] = time.monotonic() - started
+        print(f"bench: {section} took {results['seconds'][section]:.0f} s", flush=True)
     (workdir / "results.json").write_text(json.dumps(results, indent=1))
     report_path.write_text(report.render(results))
     for target in evaluate(results):

@@ -35,6 +35,9 @@ def render(results: dict) -> str:
             "pinned to a core. Run it again, and commit this file, whenever the hot path changes.", ""]
     if results.get("failed"):
         out += ["**Sections that failed:** " + "; ".join(f"{k}: {v}" for k, v in results["failed"].items()), ""]
+    if results.get("seconds"):
+        out += ["Time per section: " + ", ".join(f"{k} {v / 60:.1f} min" for k, v in results["seconds"].items())
+                + f"; {sum(results['seconds'].values()) / 60:.0f} minutes in all.", ""]
     out += ["## Machine", ""]
     out += _table(["", ""], [
         ["cores (nproc)", str(machine["nproc"])], ["CPU", machine["cpu"]], ["kernel", machine["kernel"]],

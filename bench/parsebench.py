@@ -8,7 +8,7 @@ last byte (a memchr) and a look at the byte before it.
 import socket
 import time
 
-from frameserver.feed import READ_SIZE
+from frameserver.feedreader import READ_SIZE
 from jpegframes.splitter import FrameSplitter
 
 EOI = b"\xff\xd9"

@@ -5,11 +5,11 @@ import logging
 import gevent
 import pytest
 
-from frameserver.backoff import Backoff
-from frameserver.feed import FeedReader
-from frameserver.store import FrameStore
+from frameserver.feedreader import Backoff
+from frameserver.feedreader import FeedReader
+from frameserver.framestore import FrameStore
 from jpegframes.splitter import FrameSplitter
-from standins.scripted_feed import CLOSE, ScriptedFeed, make_frame
+from standins.scripted_feed import CLOSE, ScriptedFeed, frame_number, make_frame
 
 
 class RecordingStore(FrameStore):
@@ -159,3 +159,33 @@ def test_stopping_the_reader_closes_its_connection(feed, log):
     assert not reader.connected
     client_gone = gevent.get_hub().threadpool.apply(feed.wait_idle, (20,))
     assert client_gone
+
+
+class BuggySplitter(FrameSplitter):
+    """A splitter with a bug, injected through the reader's `splitter` parameter: any read that contains
+    BUG makes it raise, as an unexpected bug in the real one would."""
+
+    def feed(self, data):
+        if b"BUG" in data:
+            raise RuntimeError("a bug in the splitter")
+        return super().feed(data)
+
+
+def test_an_unexpected_error_is_logged_once_with_its_traceback_and_the_reader_starts_over(feed, log, caplog):
+    scripts = iter([[make_frame(1), 0.05, b"BUG"], [make_frame(2), 0.05, b"BUG"], [make_frame(3), 0.05, make_frame(4)]])
+    feed.serve(lambda: next(scripts))
+    store = RecordingStore()
+    reader = FeedReader("127.0.0.1", feed.port, 5.0, store, BuggySplitter(8 * 1024 * 1024), log,
+                        crash_backoff=Backoff(first=0.2, cap=0.2))
+    reader.start()
+    try:
+        wait_frames(store, 4)
+        assert [frame_number(data) for data in store.published] == [1, 2, 3, 4]
+        assert reader.connected
+        assert (reader.restarts, reader.reconnects) == (2, 2)
+    finally:
+        reader.stop()
+    failed = [record for record in caplog.records if "failed" in record.getMessage()]
+    assert len(failed) == 1, "the second failure of the same kind, within a minute, gets no line"
+    assert failed[0].getMessage() == f"feed reader for 127.0.0.1:{feed.port} failed unexpectedly; starting it over"
+    assert failed[0].exc_info[0] is RuntimeError

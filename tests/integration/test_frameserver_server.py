@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from frameserver import multipart
+from frameserver import mjpegstream
 from jpegframes.markers import comments, is_synthetic
-from frameserver.nosignal import NO_SIGNAL_JPEG
+from frameserver.mjpegstream import NO_SIGNAL_JPEG
 from mjpeg_reader import boundary_of, read_parts
 from service_process import ServiceProcess, free_port, service_env
 from standins.scripted_feed import CLOSE, ScriptedFeed, frame_number, frames_at, make_frame
@@ -129,7 +129,7 @@ def test_503_until_the_first_frame_then_the_frame_with_every_header(feed, start)
     status, health = server.health()
     assert status == 503
     assert health == {"feed_connected": health["feed_connected"], "frame_age_s": None, "frames_total": 0,
-                      "frames_dropped": 0, "reconnects": 0, "stream_clients": 0, "source": None}
+                      "frames_dropped": 0, "reconnects": 0, "reader_restarts": 0, "stream_clients": 0, "source": None}
 
     viewer = server.stream()
     assert viewer.next()[1] == NO_SIGNAL_JPEG  # at once, before any frame
@@ -241,7 +241,7 @@ def test_each_new_picture_is_completed_at_once_and_repeated_soon_for_chromium(fe
     # The boundary after the part came with it (Firefox shows the part then); the part again comes
     # soon after (Chromium shows a part only once the next one begins).
     assert viewer.response.readline() == b"\r\n"
-    assert viewer.response.readline() == b"--" + multipart.BOUNDARY.encode() + b"\r\n"
+    assert viewer.response.readline() == b"--" + mjpegstream.BOUNDARY.encode() + b"\r\n"
     headers = dict(viewer.response.readline().decode().rstrip("\r\n").split(": ", 1) for _ in range(3))
     assert viewer.response.readline() == b"\r\n"
     assert viewer.response.read(int(headers["Content-Length"])) == make_frame(7)

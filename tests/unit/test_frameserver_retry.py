@@ -1,7 +1,7 @@
 """How the feed reader spaces its reconnect attempts and keeps a retry storm out of the log."""
 
-from frameserver.backoff import Backoff
-from frameserver.failures import RepeatedFailures
+from frameserver.feedreader import Backoff
+from frameserver.feedreader import RepeatedFailures
 
 
 def test_backoff_starts_quick_doubles_and_is_capped():

@@ -4,7 +4,7 @@ import time
 
 import gevent
 
-from frameserver.store import FrameStore, PerFrame
+from frameserver.framestore import FrameStore, PerFrame
 
 
 def test_an_empty_store_has_no_frame():

@@ -7,7 +7,7 @@ from appliance import log as applog
 from appliance.envparse import load_or_exit
 
 from .config import load
-from .server import FrameServer
+from .gunicornapp import FrameServer
 
 
 def main() -> int:

@@ -43,13 +43,14 @@ class FrameServer(BaseApplication):
         """
         from jpegframes.splitter import FrameSplitter
 
-        from .app import create_app
-        from .feed import FeedReader
-        from .store import FrameStore
+        from .feedreader import FeedReader
+        from .framestore import FrameStore
+        from .routes import Camera, create_app
 
         config = self.config
+        log = logging.getLogger("frameserver")
         store = FrameStore()
         feed = FeedReader(config.feed_host, config.feed_port, config.feed_timeout, store,
-                          FrameSplitter(config.max_frame_bytes), logging.getLogger("frameserver"))
+                          FrameSplitter(config.max_frame_bytes), log)
         feed.start()
-        return create_app(config, store, feed)
+        return create_app(config, {1: Camera(1, store, feed, config, log)})

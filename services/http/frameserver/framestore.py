@@ -1,4 +1,4 @@
-"""The newest frame, and an event that wakes everyone waiting for a newer one."""
+"""The newest frame of a camera, and an event that wakes everyone waiting for a newer one."""
 
 import time
 from typing import Callable, NamedTuple, Optional, TypeVar

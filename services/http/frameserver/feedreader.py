@@ -1,36 +1,87 @@
-"""The one connection to the camera feed: read it, cut it into frames, publish them; reconnect when it drops."""
+"""The one connection to a camera's feed: read it, cut it into frames, publish them; reconnect when it drops.
+
+The reader cannot die: a socket error ends one connection, and anything else (a bug in the splitter,
+an unexpected value) is logged with its traceback, backed off and the reader started over.
+"""
 
 import logging
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 import gevent
 from gevent import socket
 
+from appliance.throttle import Throttle
 from jpegframes.markers import dimensions
 from jpegframes.splitter import FrameSplitter
 
-from .backoff import Backoff
-from .failures import RepeatedFailures
-from .store import FrameStore
+from .framestore import FrameStore
 
 READ_SIZE = 256 * 1024
 
 
+class Backoff:
+    """`first` seconds, doubling on each failure up to `cap`; back to `first` after reset()."""
+
+    def __init__(self, first: float = 0.1, cap: float = 2.0):
+        self.first = first
+        self.cap = cap
+        self._next = first
+
+    def next(self) -> float:
+        delay = self._next
+        self._next = min(delay * 2, self.cap)
+        return delay
+
+    def reset(self) -> None:
+        self._next = self.first
+
+
+class RepeatedFailures:
+    """Each kind of failure is logged when first seen, then at most once every `every` seconds."""
+
+    def __init__(self, every: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        self.every = every
+        self._clock = clock
+        self._throttle = Throttle(every, clock=clock)
+        self._count = 0  # failures in a row, of any kind
+
+    def failed(self, reason: str) -> Optional[int]:
+        """Record one failure; the failures in a row so far when it deserves a line, else None."""
+        self._count += 1
+        if self._throttle.admit(reason) is None:
+            return None
+        return self._count
+
+    def succeeded(self) -> int:
+        """Record a success; how many failures came just before it."""
+        count = self._count
+        self._throttle = Throttle(self.every, clock=self._clock)
+        self._count = 0
+        return count
+
+
 class FeedReader:
-    """A single greenlet that owns the feed connection; there is never a second one."""
+    """A single greenlet that owns the feed connection; there is never a second one.
+
+    `splitter` cuts the bytes into frames (a FrameSplitter, or anything with its feed/reset/dropped);
+    `backoff` spaces the connection attempts, `crash_backoff` the restarts after an unexpected error.
+    """
 
     def __init__(self, host: str, port: int, timeout: float, store: FrameStore, splitter: FrameSplitter,
-                 log: logging.Logger, backoff: Optional[Backoff] = None):
+                 log: logging.Logger, backoff: Optional[Backoff] = None, crash_backoff: Optional[Backoff] = None):
         self.address = (host, port)
         self.timeout = timeout
         self.connected = False
         self.reconnects = 0  # connections made after the first one
+        self.restarts = 0  # times the reader started over after an unexpected error
         self._store = store
         self._splitter = splitter
         self._log = log
         self._backoff = backoff or Backoff()
+        self._crash_backoff = crash_backoff or Backoff(first=1.0, cap=30.0)
         self._failures = RepeatedFailures()
+        self._crashes = Throttle(60.0)
         self._connections = 0
         self._greenlet: Optional[gevent.Greenlet] = None
 
@@ -49,8 +100,25 @@ class FeedReader:
 
     def _run(self) -> None:
         while True:
-            self._connect_and_read()
+            try:
+                self._connect_and_read()
+            except Exception as error:
+                self.restarts += 1
+                self._crashed(error)
+                gevent.sleep(self._crash_backoff.next())
+                continue
+            self._crash_backoff.reset()
             gevent.sleep(self._backoff.next())
+
+    def _crashed(self, error: Exception) -> None:
+        """The first of a kind with its traceback, its repeats as one line at most once a minute."""
+        kind = f"{type(error).__name__}: {error}"[:200]
+        held = self._crashes.admit(kind)
+        if held == 0:
+            self._log.exception("feed reader for %s:%d failed unexpectedly; starting it over", *self.address)
+        elif held is not None:
+            self._log.error("feed reader for %s:%d failed again (%s), %d more times in the last minute; "
+                            "starting it over", *self.address, kind, held + 1)
 
     def _connect_and_read(self) -> None:
         try:

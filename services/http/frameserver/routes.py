@@ -1,0 +1,160 @@
+"""Every path the frame server answers, in one table, and the WSGI app that serves it.
+
+One table of path and handler, as camera-streamer keeps them: the app is built from it, and the
+tests hold nginx's template and the README to it. A route names a camera and what of it to serve;
+the snapshot and the stream are bare WSGI apps (the hot paths), the rest is Flask's.
+"""
+
+import json
+import logging
+from typing import Dict, NamedTuple, Optional
+from urllib.parse import parse_qs
+
+import gevent
+from flask import Flask
+
+from jpegframes.markers import is_synthetic
+
+from .config import Config
+from .framestore import Frame, FrameStore, PerFrame
+from .mjpegstream import StreamHandler
+from .responses import GET_OR_HEAD, NO_CACHE, method_not_allowed, stamp, text, unavailable
+
+
+class Route(NamedTuple):
+    path: str  # PATH_INFO, exactly
+    action: Optional[str]  # the ?action= it needs (MobileRaker's /webcam/?action=stream), or None
+    camera: Optional[int]  # the camera it serves; None: the server's own
+    kind: str  # "snapshot", "stream" or "health"
+
+
+ROUTES = (
+    Route("/snapshot.jpg", None, 1, "snapshot"),
+    Route("/stream.mjpg", None, 1, "stream"),
+    Route("/webcam/", "stream", 1, "stream"),
+    Route("/webcam/", "snapshot", 1, "snapshot"),
+    Route("/webcam/stream", None, 1, "stream"),
+    Route("/webcam/snapshot", None, 1, "snapshot"),
+    Route("/healthz", None, None, "health"),
+)
+
+
+class SnapshotHandler:
+    """GET|HEAD of a camera's snapshot: the newest frame, or 503 while there is none fresh."""
+
+    def __init__(self, store: FrameStore, max_age: float):
+        self._store = store
+        self._max_age = max_age
+        self._headers = PerFrame(_snapshot_headers)
+
+    def __call__(self, environ, start_response):
+        method = environ["REQUEST_METHOD"]
+        if method not in GET_OR_HEAD:
+            return method_not_allowed(environ, start_response)
+        frame = self._store.latest
+        if frame is None:
+            return unavailable(environ, start_response, "no frame from the camera yet")
+        age = self._store.age(frame)
+        if age > self._max_age:
+            return unavailable(environ, start_response,
+                               f"the newest frame is {age:.1f} s old (stale after {self._max_age:g} s)")
+        start_response("200 OK", list(self._headers(frame)))
+        return [] if method == "HEAD" else [frame.data]
+
+
+def _snapshot_headers(frame: Frame) -> tuple:
+    return (
+        ("Content-Type", "image/jpeg"),
+        ("Content-Length", str(len(frame.data))),
+        *NO_CACHE,
+        ("X-Timestamp", stamp(frame.timestamp)),
+    )
+
+
+class Camera:
+    """One camera as the routes see it: its frame store, its feed reader's state and its two handlers.
+
+    `feed` reports connected, reconnects, restarts and frames_dropped (a FeedReader).
+    """
+
+    def __init__(self, number: int, store: FrameStore, feed, config: Config, log: logging.Logger):
+        self.number = number
+        self.store = store
+        self.feed = feed
+        self.snapshot = SnapshotHandler(store, config.snapshot_max_age)
+        self.stream = StreamHandler(store, config, log)
+
+    def health(self, max_age: float) -> tuple:
+        """(what /healthz reports of this camera, True when it has a fresh frame)."""
+        frame = self.store.latest
+        age = self.store.age(frame) if frame is not None else None
+        body = {
+            "feed_connected": self.feed.connected,
+            "frame_age_s": round(age, 3) if age is not None else None,
+            "frames_total": self.store.frames_total,
+            "frames_dropped": self.feed.frames_dropped,
+            "reconnects": self.feed.reconnects,
+            "reader_restarts": self.feed.restarts,
+            "stream_clients": self.stream.clients,
+            "source": None if frame is None else "synthetic" if is_synthetic(frame.data) else "camera",
+        }
+        return body, age is not None and age <= max_age
+
+
+_EXACT = {route.path: route for route in ROUTES if route.action is None}
+_BY_ACTION: Dict[str, Dict[str, Route]] = {}
+for _route in ROUTES:
+    if _route.action is not None:
+        _BY_ACTION.setdefault(_route.path, {})[_route.action] = _route
+
+
+def find(path: str, query: str) -> Optional[Route]:
+    """The route a request for `path` with `query` takes, or None."""
+    route = _EXACT.get(path)
+    if route is None and path in _BY_ACTION:
+        route = _BY_ACTION[path].get(parse_qs(query).get("action", [""])[-1])
+    return route
+
+
+class Router:
+    """Sends each request to the handler its route names; any other to `fallback`."""
+
+    def __init__(self, handlers: Dict[Route, object], fallback):
+        self._handlers = handlers
+        self._fallback = fallback
+
+    def __call__(self, environ, start_response):
+        # Let every other ready greenlet run first. A keep-alive client that sends its next request
+        # as soon as it has the answer never makes its greenlet wait on the socket, so without this
+        # it would be served again and again while other connections starve (snapshot p99 of 100+ ms).
+        gevent.sleep(0)
+        path = environ.get("PATH_INFO", "")
+        app = self._handlers.get(find(path, environ.get("QUERY_STRING", "")))
+        if app is None and path in _BY_ACTION:
+            app = _no_such_action
+        return (app or self._fallback)(environ, start_response)
+
+
+def _no_such_action(environ, start_response):
+    return text(environ, start_response, "404 NOT FOUND", "not found: use ?action=stream or ?action=snapshot")
+
+
+def create_app(config: Config, cameras: Dict[int, Camera]) -> Flask:
+    """The WSGI app serving ROUTES for `cameras` (by number)."""
+    app = Flask("frameserver")
+    first = cameras[min(cameras)]
+
+    def healthz():
+        body, fresh = first.health(config.snapshot_max_age)
+        response = app.response_class(json.dumps(body), status=200 if fresh else 503, mimetype="application/json")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    handlers = {}
+    for route in ROUTES:
+        if route.kind == "health":
+            app.add_url_rule(route.path, "healthz", healthz)
+        else:
+            handlers[route] = getattr(cameras[route.camera], route.kind)
+    app.wsgi_app = Router(handlers, app.wsgi_app)
+    return app

@@ -5,7 +5,7 @@ import logging
 import gevent
 import pytest
 
-from frameserver.feedreader import Backoff
+from appliance.backoff import Backoff
 from frameserver.feedreader import FeedReader
 from frameserver.framestore import FrameStore
 from jpegframes.splitter import FrameSplitter
@@ -140,7 +140,7 @@ def test_a_feed_of_garbage_is_dropped_and_reconnected(feed, log, caplog):
 
 def test_backoff_starts_over_after_a_connection_that_delivered(feed, log):
     feed.serve(lambda: [make_frame(1), CLOSE])
-    backoff = Backoff()
+    backoff = Backoff(first=0.1, cap=2.0)
     reader, store = start_reader(feed, log, backoff=backoff)
     try:
         wait_connections(feed, 4)

@@ -1,13 +1,9 @@
 """The frame server's settings, read and checked once at start-up."""
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Mapping
 
 from appliance.envparse import ConfigError, Env
-
-_HOST = r"[A-Za-z0-9:][A-Za-z0-9.:-]{0,252}"
-_HOST_FORM = "a host name or IP address, without a port"
 
 
 @dataclass(frozen=True)
@@ -33,7 +29,7 @@ def load(environ: Mapping[str, str]) -> Config:
         raise ConfigError(f"STREAM_MAX_CLIENTS={stream_max_clients} is out of range: expected fewer than "
                           f"WORKER_CONNECTIONS ({worker_connections}), so snapshots and /healthz still get through")
     return Config(
-        feed_host=_feed_host(env),
+        feed_host=env.host("FEED_HOST", "feed"),
         feed_port=env.port("FEED_PORT", 9000),
         feed_timeout=env.float("FEED_TIMEOUT", 5.0, minimum=0.1, maximum=3600),
         http_port=env.port("HTTP_PORT", 8081),
@@ -46,12 +42,3 @@ def load(environ: Mapping[str, str]) -> Config:
         worker_connections=worker_connections,
     )
 
-
-def _feed_host(env: Env) -> str:
-    host = env.str("FEED_HOST", "feed", pattern=_HOST, form=_HOST_FORM)
-    if ":" in host:  # only an IPv6 address has colons
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise ConfigError(f"FEED_HOST={host!r} is invalid: expected {_HOST_FORM}") from None
-    return host

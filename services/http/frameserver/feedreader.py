@@ -6,11 +6,13 @@ an unexpected value) is logged with its traceback, backed off and the reader sta
 
 import logging
 import time
-from typing import Callable, Optional
+from typing import Optional
 
 import gevent
 from gevent import socket
 
+from appliance.backoff import Backoff
+from appliance.statelog import RepeatedFailures
 from appliance.throttle import Throttle
 from jpegframes.markers import dimensions
 from jpegframes.splitter import FrameSplitter
@@ -18,47 +20,6 @@ from jpegframes.splitter import FrameSplitter
 from .framestore import FrameStore
 
 READ_SIZE = 256 * 1024
-
-
-class Backoff:
-    """`first` seconds, doubling on each failure up to `cap`; back to `first` after reset()."""
-
-    def __init__(self, first: float = 0.1, cap: float = 2.0):
-        self.first = first
-        self.cap = cap
-        self._next = first
-
-    def next(self) -> float:
-        delay = self._next
-        self._next = min(delay * 2, self.cap)
-        return delay
-
-    def reset(self) -> None:
-        self._next = self.first
-
-
-class RepeatedFailures:
-    """Each kind of failure is logged when first seen, then at most once every `every` seconds."""
-
-    def __init__(self, every: float = 60.0, clock: Callable[[], float] = time.monotonic):
-        self.every = every
-        self._clock = clock
-        self._throttle = Throttle(every, clock=clock)
-        self._count = 0  # failures in a row, of any kind
-
-    def failed(self, reason: str) -> Optional[int]:
-        """Record one failure; the failures in a row so far when it deserves a line, else None."""
-        self._count += 1
-        if self._throttle.admit(reason) is None:
-            return None
-        return self._count
-
-    def succeeded(self) -> int:
-        """Record a success; how many failures came just before it."""
-        count = self._count
-        self._throttle = Throttle(self.every, clock=self._clock)
-        self._count = 0
-        return count
 
 
 class FeedReader:
@@ -78,7 +39,7 @@ class FeedReader:
         self._store = store
         self._splitter = splitter
         self._log = log
-        self._backoff = backoff or Backoff()
+        self._backoff = backoff or Backoff(first=0.1, cap=2.0)
         self._crash_backoff = crash_backoff or Backoff(first=1.0, cap=30.0)
         self._failures = RepeatedFailures()
         self._crashes = Throttle(60.0)

@@ -51,6 +51,11 @@ class FrameStore:
         return time.monotonic() - frame.arrived
 
 
+def stamp(timestamp: float) -> str:
+    """X-Timestamp's value: epoch seconds with microseconds."""
+    return "%.6f" % timestamp
+
+
 class PerFrame:
     """Memoises build(frame) for the most recent frame it was asked about: built once, shared by all clients."""
 

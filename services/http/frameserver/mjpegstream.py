@@ -18,11 +18,11 @@ from urllib.parse import parse_qs
 import gevent
 from gevent.hub import get_hub
 
+from appliance.textresponse import NO_CACHE, method_not_allowed, text, unavailable
 from appliance.throttle import Throttle
 
 from .config import Config
-from .framestore import FrameStore, PerFrame
-from .responses import GET_OR_HEAD, NO_CACHE, method_not_allowed, stamp, text, unavailable
+from .framestore import FrameStore, PerFrame, stamp
 
 BOUNDARY = "frameserver-mjpeg-boundary"
 CONTENT_TYPE = "multipart/x-mixed-replace; boundary=" + BOUNDARY
@@ -122,12 +122,12 @@ class StreamHandler:
 
     def __call__(self, environ, start_response):
         method = environ["REQUEST_METHOD"]
-        if method not in GET_OR_HEAD:
+        if method not in ("GET", "HEAD"):
             return method_not_allowed(environ, start_response)
         try:
             interval = min_interval(environ.get("QUERY_STRING", ""))
         except ValueError as error:
-            return text(environ, start_response, "400 BAD REQUEST", str(error))
+            return text(environ, start_response, "400 Bad Request", str(error))
         if method == "HEAD":
             start_response("200 OK", list(HEADERS))
             return []

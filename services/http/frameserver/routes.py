@@ -13,12 +13,12 @@ from urllib.parse import parse_qs
 import gevent
 from flask import Flask
 
+from appliance.textresponse import NO_CACHE, method_not_allowed, text, unavailable
 from jpegframes.markers import is_synthetic
 
 from .config import Config
-from .framestore import Frame, FrameStore, PerFrame
+from .framestore import Frame, FrameStore, PerFrame, stamp
 from .mjpegstream import StreamHandler
-from .responses import GET_OR_HEAD, NO_CACHE, method_not_allowed, stamp, text, unavailable
 
 
 class Route(NamedTuple):
@@ -49,7 +49,7 @@ class SnapshotHandler:
 
     def __call__(self, environ, start_response):
         method = environ["REQUEST_METHOD"]
-        if method not in GET_OR_HEAD:
+        if method not in ("GET", "HEAD"):
             return method_not_allowed(environ, start_response)
         frame = self._store.latest
         if frame is None:
@@ -136,7 +136,7 @@ class Router:
 
 
 def _no_such_action(environ, start_response):
-    return text(environ, start_response, "404 NOT FOUND", "not found: use ?action=stream or ?action=snapshot")
+    return text(environ, start_response, "404 Not Found", "not found: use ?action=stream or ?action=snapshot")
 
 
 def create_app(config: Config, cameras: Dict[int, Camera]) -> Flask:

@@ -181,7 +181,7 @@ def main(argv=None) -> int:
     report_path = args.report or (workdir / "RESULTS.md" if args.smoke else ROOT / "bench" / "RESULTS.md")
     print(f"bench: {mode} mode, sections {', '.join(sections)}; logs in {workdir}", flush=True)
     results = {"mode": mode, "settings": settings, "failed": {}, "seconds": {},
-               "machine": machine.describe(with_images="stack" in sections)}
+               "machine": machine.describe()}
     for section in SECTIONS:
         if section not in sections:
             continue

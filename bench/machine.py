@@ -8,7 +8,7 @@ import time
 from importlib import metadata
 
 
-def _first_line(argv, any_status: bool = False) -> str:
+def first_line(argv, any_status: bool = False) -> str:
     """The first line a command prints (wrk --version exits 1 after printing its version: any_status)."""
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
@@ -29,7 +29,7 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def describe(with_images: bool) -> dict:
+def describe() -> dict:
     versions = {name: metadata.version(name) for name in ("gunicorn", "gevent", "Flask", "Pillow")}
     return {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -39,10 +39,8 @@ def describe(with_images: bool) -> dict:
         "memory_gib": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
         "load_at_start": os.getloadavg(),
         "python_host": platform.python_version(),
-        "python_image": _first_line(["docker", "run", "--rm", "--entrypoint", "python3", "printercam/http:local",
-                                     "--version"]) if with_images else "not measured",
-        "nginx_host": _first_line(["nginx", "-v"]),
-        "wrk": _first_line(["wrk", "--version"], any_status=True).split(" Copyright")[0],
+        "nginx_host": first_line(["nginx", "-v"]),
+        "wrk": first_line(["wrk", "--version"], any_status=True).split(" Copyright")[0],
         "packages": versions,
         "executable": sys.executable,
     }

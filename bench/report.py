@@ -44,7 +44,7 @@ def render(results: dict) -> str:
         ["memory", f"{machine['memory_gib']:.1f} GiB"],
         ["load average at start", ", ".join(f"{x:.2f}" for x in machine["load_at_start"])],
         ["Python (host: frame server, uploader, bench)", machine["python_host"]],
-        ["Python (images)", machine["python_image"]],
+        ["Python (images)", (results.get("stack") or {}).get("python_image", "not measured")],
         ["nginx (host)", machine["nginx_host"]], ["wrk", machine["wrk"]],
         ["packages", ", ".join(f"{k} {v}" for k, v in machine["packages"].items())],
     ])

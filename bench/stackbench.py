@@ -1,6 +1,7 @@
 """The compose stack as shipped (FEED_SOURCE=synthetic), uploading to a Prusa Connect stand-in: `docker stats`
 per container, idle and with viewers, beside floors measured in the same run (bare python3 in the same image)."""
 
+import hashlib
 import json
 import os
 import re
@@ -13,13 +14,15 @@ from typing import Optional
 from e2e.stack import compose_command
 
 from . import streambench
+from .machine import first_line
 from .processes import ROOT, free_port
 
-PROJECT = "printercam-bench"
+# Each checkout measures its own stack: its own compose project and image tags (compose.bench.yaml).
+PROJECT = "printercam-bench-" + hashlib.sha1(str(ROOT).encode()).hexdigest()[:8]
 OVERRIDE = Path(__file__).with_name("compose.bench.yaml")
 STANDINS = ("prusa-connect",)
 TOKEN = "bench-token-0123456789"
-IMAGE = "printercam/http:local"
+IMAGE = f"{PROJECT}/http:bench"
 # The least each Python container of the appliance can take: the image's python3 with that service's
 # libraries imported and nothing else (gevent patched in where the service uses it), and python3 alone.
 PATCHED = "from gevent import monkey; monkey.patch_all(); "
@@ -150,9 +153,11 @@ def run(workdir: Path, viewers: int, seconds: float, samples: int) -> dict:
     settings = {"FEED_SOURCE": "synthetic", "CAMERA_FPS": "30", "BIND_ADDRESS": "127.0.0.1",
                 "HTTP_PORT": str(free_port()), "STREAM_MAX_PER_CLIENT": str(viewers),
                 "PRUSA_CONNECT_URL": "http://prusa-connect:8080", "PRUSA_CONNECT_TOKEN": TOKEN,
-                "BENCH_CONNECT_PORT": str(free_port())}
+                "BENCH_CONNECT_PORT": str(free_port()), "BENCH_IMAGES": PROJECT}
     stack = Stack(workdir, settings)
     stack.compose("build", timeout=1800)
+    python_image = first_line(["docker", "run", "--rm", "--network", "none", "--entrypoint", "python3", IMAGE,
+                               "--version"])
     try:
         stack.compose("up", "-d", timeout=300)
         stack.wait_healthy(180)
@@ -172,8 +177,8 @@ def run(workdir: Path, viewers: int, seconds: float, samples: int) -> dict:
         uploads = {"idle": idle_uploads, "loaded": stack.uploads(start_ns / 1e9, end_ns / 1e9)}
     finally:
         stack.compose("down", "-v", "--remove-orphans", timeout=300)
-    shown = {key: value for key, value in settings.items() if key not in ("HTTP_PORT", "BENCH_CONNECT_PORT")}
-    return {"settings": shown, "viewers": viewers, "seconds": seconds, "idle": idle, "loaded": loaded,
+    shown = {key: value for key, value in settings.items() if not key.startswith("BENCH_") and key != "HTTP_PORT"}
+    return {"python_image": python_image, "settings": shown, "viewers": viewers, "seconds": seconds, "idle": idle, "loaded": loaded,
             "standins": list(STANDINS), "uploads": uploads, "floors": floors(samples),
             "viewer_fps": parts / max(1, viewers) / ((end_ns - spawned_ns) / 1e9),
             "errors": sorted({c["error"] for c in got["clients"] if c["error"]})}

@@ -96,7 +96,10 @@ def _nginx_cpu(results: dict, limit: float) -> dict:
         return _target(13, text, "not measured", None)
     cpu = run["cpu"]["nginx"]
     relayed = run.get("relayed_mb_s")
-    floor = f"{cpu / relayed * 1000:.1f} ms of CPU per MB relayed ({relayed:.1f} MB/s)" if relayed else ""
+    floor = f"{cpu / relayed * 1000:.2f} ms of CPU per MB relayed ({relayed:.1f} MB/s)" if relayed else ""
+    bare = _at(results, "ceiling", [clients]).get(clients)
+    if bare is not None:
+        floor += ("; " if floor else "") + f"the bare Python server sends the same bytes for {bare['cpu']['server']:.3f} core"
     return _target(13, text, f"{cpu:.3f} core", cpu <= limit, floor)
 
 

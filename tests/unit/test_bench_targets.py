@@ -45,7 +45,10 @@ def test_a_target_with_a_client_count_unmeasured_is_not_met():
 def test_nginx_cpu_and_p99_through_nginx_against_direct():
     runs = [_run("direct", 50, 0.06, 6.0), _run("direct", 100, 0.1, 10.0),
             _run("nginx", 50, 0.06, 9.0, nginx_cpu=0.09), _run("nginx", 100, 0.1, 16.0, nginx_cpu=0.2)]
-    assert _named(_results(runs), "nginx CPU at 50 clients")["met"] is True
+    runs.append(_run("ceiling", 50, 0.05, 4.0))
+    nginx_cpu = _named(_results(runs), "nginx CPU at 50 clients")
+    assert nginx_cpu["met"] is True
+    assert "0.45 ms of CPU per MB relayed (200.0 MB/s)" in nginx_cpu["floor"] and "for 0.050 core" in nginx_cpu["floor"]
     p99 = _named(_results(runs), "stream p99 through nginx")
     assert p99["met"] is False and "1.60x" in p99["measured"]
     runs[2] = _run("nginx", 50, 0.06, 9.0, nginx_cpu=0.11)

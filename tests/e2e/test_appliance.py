@@ -13,7 +13,7 @@ import pytest
 import requests
 import websocket
 
-from jpegframes.markers import dimensions, is_complete_jpeg, is_synthetic
+from jpegframes.markers import SYNTHETIC_MARK, comments, dimensions, is_complete_jpeg, is_synthetic
 from mjpeg_reader import boundary_of, read_parts
 
 from .stack import BASE_URL, PORT, Stack, docker_usable, get, wait_for
@@ -35,6 +35,10 @@ ENV = {
     "PRUSA_CONNECT_URL": "http://prusa-connect:8080",
     "PRUSA_CONNECT_TOKEN": TOKEN,
     "CAMERA_NAME": "E2E printer",
+    "CAMERA2_SOURCE": "synthetic",
+    "CAMERA2_NAME": "E2E overview",
+    "CAMERA2_WIDTH": "320",
+    "CAMERA2_HEIGHT": "240",
     "MOONRAKER_URL": "http://moonraker:7125",
     "BIND_ADDRESS": "127.0.0.1",
 }
@@ -97,6 +101,79 @@ def test_healthz_says_the_picture_is_the_test_pattern(stack):
     body = get("/healthz").json()
     assert body["source"] == "synthetic"
     assert body["feed_connected"] is True
+
+
+# Run inside the feed container: the pids of its camera processes, by camera number (FEED_CAMERA).
+CAMERA_PIDS = """
+import json, os
+pids = {}
+for pid in filter(str.isdigit, os.listdir('/proc')):
+    try:
+        environ = open(f'/proc/{pid}/environ', 'rb').read().split(b'\\0')
+    except OSError:
+        continue
+    pids.update({int(e[12:]): int(pid) for e in environ if e.startswith(b'FEED_CAMERA=')})
+print(json.dumps(pids))
+"""
+
+
+def camera_pids(stack):
+    result = stack.exec_python("feed", CAMERA_PIDS)
+    assert result.returncode == 0, result.stderr
+    return {int(number): pid for number, pid in json.loads(result.stdout).items()}
+
+
+def frame_number(jpeg):
+    return int(next(c for c in comments(jpeg) if c.startswith(SYNTHETIC_MARK)).split(b"frame=")[1].split()[0])
+
+
+def test_killing_camera_2s_process_leaves_camera_1s_stream_untouched(stack):
+    pids = wait_for(lambda: (lambda p: p if set(p) == {1, 2} else None)(camera_pids(stack)), 30,
+                    "the feed to run cameras 1 and 2")
+    feed = stack.container_id("feed")
+    restarts = stack.inspect(feed)["RestartCount"]
+    numbers = []
+    with get("/stream.mjpg", stream=True, timeout=10) as response:
+        boundary = boundary_of(response.headers["Content-Type"])
+        for _, body in read_parts(response.raw, boundary):
+            numbers.append(frame_number(body))
+            if len(numbers) == 5:
+                killed = stack.exec_python("feed", f"import os, signal; os.kill({pids[2]}, signal.SIGKILL)")
+                assert killed.returncode == 0, killed.stderr
+            if len(numbers) == 40:  # 4 s at 10 fps, while camera 2 is restarted
+                break
+    # One camera 1 process the whole time, never stalling: its frame numbers only rise (a restart
+    # would start them at 1 again, a stall would repeat the last frame).
+    assert numbers == sorted(set(numbers)), numbers
+    after = wait_for(lambda: (lambda p: p if 2 in p and p[2] != pids[2] else None)(camera_pids(stack)), 30,
+                     "camera 2's process to be started again")
+    assert after[1] == pids[1]
+    assert stack.inspect(feed)["RestartCount"] == restarts
+    assert "camera 2: camera process exited with status -9" in stack.logs("feed")
+
+
+def test_the_feed_cannot_touch_the_hosts_dev(stack):
+    probe = stack.exec_python("feed", """
+import os
+for make in (lambda: open('/dev/e2e-probe', 'w'), lambda: os.symlink('/etc/passwd', '/dev/e2e-link'),
+             lambda: os.mkdir('/dev/e2e-dir'), lambda: open('/app/e2e-probe', 'w')):
+    try:
+        make()
+        print('created')
+    except OSError as error:
+        print(error.strerror)
+open('/dev/shm/e2e-probe', 'w').close()  # the container's own /dev/shm, not the host's
+fd = os.open('/dev/null', os.O_RDWR)  # a device node still opens for reading and writing
+os.write(fd, b'x')
+print(os.getuid(), sorted(os.getgroups()))
+""")
+    assert probe.returncode == 0, probe.stderr
+    lines = probe.stdout.splitlines()
+    assert lines[:4] == ["Read-only file system"] * 4
+    assert not os.path.exists("/dev/shm/e2e-probe")
+    uid, groups = lines[4].split(" ", 1)
+    assert uid != "0" and 44 in json.loads(groups)  # not root; in the video group
+    assert stack.inspect(stack.container_id("feed"))["HostConfig"]["ReadonlyRootfs"] is True
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])

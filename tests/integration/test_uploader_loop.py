@@ -11,12 +11,11 @@ import time
 
 import pytest
 
-from appliance import cameras
 from standins.scripted_snapshots import make_jpeg
 from standins.prusa_connect import PrusaConnect
 from uploader import healthcheck
 from uploader.connect import ConnectClient
-from uploader.healthcheck import HealthFile
+from uploader.healthcheck import Beacon
 from uploader.loop import Uploader
 from uploader.report import Report
 from uploader.schedule import Schedule
@@ -25,7 +24,6 @@ from uploader.snapshotfetch import SnapshotSource
 TOKEN = "abcdEFGH1234ijklMNOP"
 FINGERPRINT = "0123456789abcdef-fingerprint"
 GRACE = 75.0
-CAMERA = cameras.load({"PRUSA_CONNECT_TOKEN": TOKEN, "CAMERA_NAME": "Test camera"}, upload=True).get(1)
 
 
 class Clock:
@@ -50,8 +48,8 @@ class Rig:
         log = logging.getLogger("uploader-test")
         self.uploader = Uploader(
             source=self.source, client=self.client, schedule=self.schedule,
-            beacon=HealthFile(health_file, log).beacon("the upload loop of Test camera", GRACE),
-            report=Report(log, self.clock), camera=CAMERA, fingerprint=FINGERPRINT, clock=self.clock)
+            beacon=Beacon(health_file, GRACE, log), report=Report(log, self.clock),
+            camera_name="Test camera", fingerprint=FINGERPRINT, clock=self.clock)
         self._caplog = caplog
         self._stamp = 1700000000.0
 
@@ -96,8 +94,7 @@ def test_uploads_at_a_fixed_rate_and_sends_camera_info_once(rig, connect):
 def test_the_health_file_holds_the_next_deadline(rig):
     rig.cycle()
     with open(rig.health_file) as file:
-        assert json.load(file) == {"state": "running",
-                                   "deadlines": {"the upload loop of Test camera": rig.schedule.due + GRACE}}
+        assert json.load(file) == {"state": "running", "deadline": rig.schedule.due + GRACE}
     assert healthcheck.check(rig.health_file, rig.schedule.due + GRACE)[0] is True
     assert healthcheck.check(rig.health_file, rig.schedule.due + GRACE + 1)[0] is False
 
@@ -284,8 +281,7 @@ def real_time_uploader(rig):
     log = logging.getLogger("uploader-test")
     return Uploader(
         source=rig.source, client=rig.client, schedule=Schedule(10, time.monotonic()),
-        beacon=HealthFile(rig.health_file, log).beacon("the upload loop of Test camera", GRACE),
-        report=Report(log, time.monotonic), camera=CAMERA,
+        beacon=Beacon(rig.health_file, GRACE, log), report=Report(log, time.monotonic), camera_name="Test camera",
         fingerprint=FINGERPRINT, clock=time.monotonic)
 
 

@@ -23,8 +23,8 @@ SERVICES = {
     "nginx": ("nginxconf",),
     "moonraker-gate": ("moonraker_gate.config",),
 }
-# Read by a service but never from compose: the feed runner sets them for the synthetic camera it starts.
-SET_BY_THE_SERVICE = {"feed": {"FEED_BIND", "FEED_PORT", "SYNTHETIC_KEEP_SERVING"}}
+# Read by a service but never from compose: the feed runner sets them for the camera processes it starts.
+SET_BY_THE_SERVICE = {"feed": {"FEED_CAMERA", "FEED_BIND", "FEED_PORT", "SYNTHETIC_KEEP_SERVING"}}
 ANOTHER_CAMERA = re.compile(r"CAMERA([2-9])_")
 ALL_CAMERAS_ON = {f"CAMERA{n}_SOURCE": "synthetic" for n in (2, 3, 4)}
 

@@ -56,10 +56,22 @@ def test_frames_are_valid_jpegs_of_the_configured_size(size):
         assert decode(frame).size == size
 
 
-def test_each_frame_carries_the_synthetic_mark_with_its_number_and_time():
-    frame = Pattern(320, 240, 70).frame(123, T)
+def test_each_frame_carries_the_synthetic_mark_with_its_camera_number_and_time():
+    frame = Pattern(320, 240, 70, camera=3, name="Bed").frame(123, T)
     assert is_synthetic(frame)
-    assert comments(frame) == [b"synthetic-camera frame=123 t=1700000000.250000"]
+    assert comments(frame) == [b"synthetic-camera frame=123 t=1700000000.250000 camera=3"]
+
+
+def label(frame):
+    return decode(frame).crop((0, 0, 320, 2 * ROW)).convert("L")
+
+
+def test_the_top_shows_the_cameras_number_and_name_so_cameras_can_be_told_apart():
+    first = label(Pattern(320, 240, 90, camera=1, name="Nozzle").frame(1, T))
+    assert sum(1 for level in first.getdata() if level > 128) > 200  # white text on the dark strip
+    assert label(Pattern(320, 240, 90, camera=2, name="Nozzle").frame(1, T)).tobytes() != first.tobytes()
+    assert label(Pattern(320, 240, 90, camera=1, name="Bed").frame(1, T)).tobytes() != first.tobytes()
+    assert label(Pattern(320, 240, 90, camera=1, name="Nozzle").frame(9, T + 5)).tobytes() == first.tobytes()
 
 
 def test_frames_survive_the_frame_splitter_whole():
@@ -81,9 +93,9 @@ def bar_row(image):
 
 
 def test_the_bar_moves_down_one_row_per_frame_and_wraps():
-    pattern = Pattern(320, 240, 90)  # 15 rows: 12 for the bar, 3 for the text band
+    pattern = Pattern(320, 240, 90)  # 15 rows: 2 for the label, 10 for the bar, 3 for the text band
     rows = [bar_row(decode(pattern.frame(number, T))) for number in range(1, 14)]
-    assert rows == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0, 1]
+    assert rows == [3, 4, 5, 6, 7, 8, 9, 10, 11, 2, 3, 4, 5]
 
 
 def band(frame):
@@ -103,6 +115,6 @@ def test_the_text_band_shows_the_number_and_the_time():
 def test_the_still_part_does_not_change_between_frames():
     pattern = Pattern(320, 240, 90)
     a, b = decode(pattern.frame(1, T)), decode(pattern.frame(5, T + 7))
-    for row in (3, 7, 8, 9, 10):  # away from the bar in each (rows 1 and 5) and the band's edge
+    for row in (0, 1, 5, 9, 10):  # away from the bar in each (rows 3 and 7) and the band's edge
         box = (0, row * ROW, 320, (row + 1) * ROW)
         assert a.crop(box).tobytes() == b.crop(box).tobytes(), row

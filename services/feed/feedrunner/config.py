@@ -1,36 +1,23 @@
-"""The feed container's settings, read and checked once at start-up.
+"""The feed container's settings, read and checked once at start-up: every enabled camera with
+its capture settings (appliance.cameras holds their variables and defaults)."""
 
-The camera settings (size, rate, quality, port) are the synthetic camera's own, so both
-cameras take the same variables with the same limits.
-"""
-
-import shlex
 from dataclasses import dataclass
 from typing import Mapping, Tuple
 
-from appliance.envparse import ConfigError, Env
-from synthcam.config import Config as CameraConfig
-from synthcam.config import load as load_camera
-
-SOURCES = ("auto", "rpicam", "synthetic")
+from appliance import cameras
+from appliance.envparse import Env
 
 
 @dataclass(frozen=True)
 class FeedConfig:
-    source: str
-    camera: CameraConfig
-    extra_args: Tuple[str, ...]
+    cameras: Tuple[cameras.Camera, ...]
+    first_port: int  # camera N listens on first_port + N - 1 (9000 in the appliance; tests move it)
+
+    def port(self, camera: cameras.Camera) -> int:
+        return self.first_port + camera.number - 1
 
 
 def load(environ: Mapping[str, str]) -> FeedConfig:
-    env = Env(environ)
-    extra = env.str("CAMERA_EXTRA_ARGS", "")
-    try:
-        extra_args = tuple(shlex.split(extra))
-    except ValueError as error:
-        raise ConfigError(f"CAMERA_EXTRA_ARGS={extra!r} is invalid: {error}") from None
-    return FeedConfig(
-        source=env.choice("FEED_SOURCE", "auto", SOURCES),
-        camera=load_camera(environ),
-        extra_args=extra_args,
-    )
+    return FeedConfig(cameras=cameras.load(environ, capture=True).enabled,
+                      first_port=Env(environ).int("FEED_PORT", cameras.FEED_PORT_BASE, minimum=1,
+                                                  maximum=65535 - len(cameras.SLOTS)))

@@ -1,13 +1,20 @@
-"""The synthetic camera's settings, read and checked once at start-up."""
+"""The synthetic camera's settings, read and checked once at start-up.
+
+Its size, rate, quality and name are its camera slot's (appliance.cameras, FEED_CAMERA picks
+the slot), so the test pattern takes the same variables, limits and defaults as a real camera.
+"""
 
 from dataclasses import dataclass
 from typing import Mapping
 
 from appliance.envparse import Env
+from feedwire import camera_slot, listen_address
 
 
 @dataclass(frozen=True)
 class Config:
+    number: int  # the camera slot, shown in the picture and in each frame's COM mark
+    name: str
     bind: str
     port: int
     width: int
@@ -19,13 +26,11 @@ class Config:
 
 def load(environ: Mapping[str, str]) -> Config:
     env = Env(environ)
+    camera = camera_slot(environ, ("synthetic", "auto"))
+    bind, port = listen_address(env, camera.feed_port)
+    capture = camera.capture
     return Config(
-        bind=env.str("FEED_BIND", "0.0.0.0", pattern=r"[0-9A-Za-z.:%_-]+",
-                     form="an address or host name to listen on, e.g. 0.0.0.0 or ::"),
-        port=env.port("FEED_PORT", 9000),
-        width=env.int("CAMERA_WIDTH", 1280, minimum=16, maximum=4096),
-        height=env.int("CAMERA_HEIGHT", 720, minimum=16, maximum=4096),
-        fps=env.int("CAMERA_FPS", 15, minimum=1, maximum=120),
-        quality=env.int("CAMERA_QUALITY", 80, minimum=1, maximum=100),
+        number=camera.number, name=camera.name, bind=bind, port=port, width=capture.width,
+        height=capture.height, fps=capture.fps, quality=capture.quality,
         keep_serving=env.choice("SYNTHETIC_KEEP_SERVING", "false", ("0", "1", "true", "false")) in ("1", "true"),
     )

@@ -1,4 +1,5 @@
-"""The synthetic camera's picture: colour bars, a bar moving down them, the frame number and time.
+"""The synthetic camera's picture: its camera's number and name on top, colour bars, a bar moving
+down them, the frame number and time.
 
 Cheap enough for a Raspberry Pi: the picture is JPEG-coded with a restart marker after every
 row of 16-pixel blocks, and each such row is coded on its own. So the still parts are drawn and
@@ -22,6 +23,7 @@ _RST = [bytes((0xFF, 0xD0 + n)) for n in range(8)]
 _BARS = ((192, 192, 192), (192, 192, 0), (0, 192, 192), (0, 192, 0), (192, 0, 192), (192, 0, 0), (0, 0, 192))
 _BAND = (16, 16, 16)
 _BAND_SHARE = 0.22  # of the picture's height, for the frame number and the time
+_LABEL_SHARE = 0.1  # of the picture's height, for the camera's number and name
 _WIDEST_LINE = "0000-00-00 00:00:00"
 _CHARACTERS = "frame 0123456789-:"
 
@@ -45,15 +47,20 @@ def join_rows(header: bytes, rows: List[bytes]) -> bytes:
 
 
 class Pattern:
-    """Frame after frame of the test pattern, as JPEG bytes."""
+    """Frame after frame of the test pattern of camera `camera` called `name`, as JPEG bytes."""
 
-    def __init__(self, width: int, height: int, quality: int):
+    def __init__(self, width: int, height: int, quality: int, camera: int = 1, name: str = ""):
         rows = -(-height // ROW)
         band_rows = min(rows, max(1, round(rows * _BAND_SHARE)))
-        self._bar_rows = rows - band_rows  # the bar sweeps the rows above the band
-        band_top = self._bar_rows * ROW
+        label_rows = max(1, round(rows * _LABEL_SHARE)) if rows - band_rows >= 3 else 0
+        self._bar_first = label_rows
+        self._bar_rows = rows - band_rows - label_rows  # the bar sweeps the rows between label and band
+        band_top = (label_rows + self._bar_rows) * ROW
         self._quality = quality
+        self._camera = camera
         still = _still(width, height, band_top)
+        if label_rows:
+            _label(still, label_rows * ROW, f"camera {camera}: {name}" if name else f"camera {camera}")
         self._header, self._rows = encode_rows(still, quality)
         self._band = still.crop((0, band_top, width, height))
         bar = Image.linear_gradient("L").rotate(90).resize((width, ROW)).convert("RGB")
@@ -76,10 +83,10 @@ class Pattern:
                 mask, advance = self._glyphs[char]
                 band.paste((255, 255, 255), (int(left), top), mask)
                 left += advance
-        rows = self._rows[:self._bar_rows] + encode_rows(band, self._quality)[1]
+        rows = self._rows[:self._bar_first + self._bar_rows] + encode_rows(band, self._quality)[1]
         if self._bar_rows:
-            rows[number % self._bar_rows] = self._bar
-        mark = SYNTHETIC_MARK + b" frame=%d t=%.6f" % (number, wallclock)
+            rows[self._bar_first + number % self._bar_rows] = self._bar
+        mark = SYNTHETIC_MARK + b" frame=%d t=%.6f camera=%d" % (number, wallclock, self._camera)
         return join_rows(with_comment(self._header, mark), rows)
 
 
@@ -92,6 +99,18 @@ def _still(width: int, height: int, band_top: int) -> Image.Image:
             left, right = index * width // len(_BARS), (index + 1) * width // len(_BARS)
             draw.rectangle((left, 0, right - 1, band_top - 1), fill=colour)
     return image
+
+
+def _label(image: Image.Image, height: int, text: str) -> None:
+    """`text` in white on a dark strip `height` pixels high across the top of `image`."""
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, image.width - 1, height - 1), fill=_BAND)
+    size = max(4, int(height * 0.7))
+    font = ImageFont.load_default(size=size)
+    while size > 4 and font.getlength(text) > image.width * 0.96:
+        size = max(4, int(size * image.width * 0.96 / font.getlength(text)))
+        font = ImageFont.load_default(size=size)
+    draw.text((image.width // 50, height // 2), text, font=font, fill=(255, 255, 255), anchor="lm")
 
 
 def _font(band_height: int, width: int):

@@ -5,25 +5,12 @@ connection is refused. That client gets raw JPEGs back to back (no headers, no l
 it hangs up.
 """
 
-import logging
 import select
 import socket
 import time
 
 from .pacing import Pacer
 from .pattern import Pattern
-
-log = logging.getLogger("synthcam")
-
-
-def accept_one(host: str, port: int):
-    """Listen until one client connects; return (connection, "address:port")."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.create_server((host, port), family=family, backlog=1) as listener:
-        log.info("listening on %s:%d", host, port)
-        conn, peer = listener.accept()
-    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # a frame's tail goes out at once
-    return conn, f"{peer[0]}:{peer[1]}"
 
 
 def stream(conn: socket.socket, pattern: Pattern, fps: int) -> int:

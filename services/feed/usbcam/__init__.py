@@ -1,0 +1,1 @@
+"""A USB (UVC) webcam on the wire like `rpicam-vid --listen`: its own MJPEG, never re-encoded."""

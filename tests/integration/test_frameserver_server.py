@@ -26,7 +26,8 @@ NO_CACHE = "no-store, no-cache, must-revalidate, max-age=0"
 
 
 def frameserver_env(**settings):
-    environ = {key: value for key, value in os.environ.items() if key not in SETTINGS}
+    environ = {key: value for key, value in os.environ.items()
+               if key not in SETTINGS and not key.startswith(("CAMERA", "FEED_SOURCE"))}
     return service_env(("http", "common"), environ, **settings)
 
 
@@ -128,8 +129,9 @@ def test_503_until_the_first_frame_then_the_frame_with_every_header(feed, start)
     assert body == b"no frame from the camera yet\n"
     status, health = server.health()
     assert status == 503
-    assert health == {"feed_connected": health["feed_connected"], "frame_age_s": None, "frames_total": 0,
-                      "frames_dropped": 0, "reconnects": 0, "reader_restarts": 0, "stream_clients": 0, "source": None}
+    camera = {"feed_connected": health["feed_connected"], "frame_age_s": None, "frames_total": 0,
+              "frames_dropped": 0, "reconnects": 0, "reader_restarts": 0, "stream_clients": 0, "source": None}
+    assert health == {**camera, "cameras": [{"camera": 1, "name": "Printer camera", "fresh": False, **camera}]}
 
     viewer = server.stream()
     assert viewer.next()[1] == NO_SIGNAL_JPEG  # at once, before any frame
@@ -464,3 +466,76 @@ def test_twenty_clients_each_get_every_frame_of_the_synthetic_camera(synthcam):
             viewer.close()
     finally:
         server.stop(signal.SIGINT)
+
+
+def feeds_on_consecutive_ports(count):
+    """`count` scripted feeds on ports P, P + 1, ...: the frame server reads camera N at FEED_PORT + N - 1."""
+    for _ in range(50):
+        first = ScriptedFeed()
+        feeds = [first]
+        try:
+            for offset in range(1, count):
+                feeds.append(ScriptedFeed(first.port + offset))
+            return feeds
+        except OSError:
+            for feed in feeds:
+                feed.close()
+    raise AssertionError("no run of free ports")
+
+
+@pytest.fixture
+def two_feeds():
+    feeds = feeds_on_consecutive_ports(2)
+    yield feeds
+    for feed in feeds:
+        feed.close()
+        assert feed.extra_connections == 0, "the frame server opened a second connection to a camera's feed"
+
+
+def test_two_cameras_each_at_its_own_paths_and_one_failing_leaves_the_other_untouched(two_feeds):
+    one, two = two_feeds
+    server = Server(one.port, CAMERA2_SOURCE="synthetic", CAMERA2_NAME="Nozzle", SNAPSHOT_MAX_AGE=0.5,
+                    STREAM_KEEPALIVE=0.1, FEED_TIMEOUT=60)
+    try:
+        conn_one, conn_two = one.accept(), two.accept()
+        conn_one.send(make_frame(101))
+        conn_two.send(make_frame(201))
+        first, second = server.stream("/webcam/?action=stream"), server.stream("/webcam2/stream")
+        assert first.next_frame()[0] == 101
+        assert second.next_frame()[0] == 201
+        for path, number in (("/snapshot.jpg", 101), ("/webcam1/snapshot.jpg", 101), ("/webcam2/?action=snapshot", 201),
+                             ("/webcam2/snapshot", 201)):
+            status, _, body = server.get(path)
+            assert (status, frame_number(body)) == (200, number), path
+        status, _, body = server.get("/webcam3/snapshot.jpg")
+        assert status == 404 and body.startswith(b"camera 3 is off: set CAMERA3_SOURCE to ")
+        status, health = server.health()
+        assert [(c["camera"], c["name"]) for c in health["cameras"]] == [(1, "Printer camera"), (2, "Nozzle")]
+
+        # Camera 2's feed goes away: its stream shows no signal, camera 1's gets every frame as before.
+        two.stop_listening()
+        conn_two.close()
+        for number in range(102, 122):
+            conn_one.send(make_frame(number))
+            time.sleep(1 / 30)
+            assert first.next_frame()[0] == number
+        while second.next()[1] != NO_SIGNAL_JPEG:
+            pass
+        assert server.get("/webcam2/snapshot.jpg")[0] == 503
+        assert frame_number(server.get("/snapshot.jpg")[2]) == 121
+        status, health = server.health()
+        assert status == 503
+        assert [(c["camera"], c["fresh"], c["feed_connected"]) for c in health["cameras"]] == [(1, True, True),
+                                                                                            (2, False, False)]
+        assert health["frames_total"] == 21 and health["feed_connected"] is True  # camera 1's, at the top
+
+        two.serve(lambda: [make_frame(202)])
+        two.listen()
+        assert second.next_frame()[0] == 202
+        first.close()
+        second.close()
+    finally:
+        server.stop(signal.SIGINT)
+    log = server.log()
+    assert "camera 1: feed connected to" in log and "camera 2: feed connected to" in log
+    assert "Traceback" not in log

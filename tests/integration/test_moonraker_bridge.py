@@ -127,11 +127,13 @@ def test_spoofed_forwarding_headers_are_replaced_with_the_real_client(door, moon
 
 
 @pytest.mark.parametrize("path, upstream_path", [
-    ("/webcam/?action=stream", "/stream.mjpg?action=stream"),
-    ("/webcam/?action=snapshot&cacheBust=1700000000000", "/snapshot.jpg?action=snapshot&cacheBust=1700000000000"),
-    ("/webcam?action=snapshot", "/snapshot.jpg?action=snapshot"),
-    ("/webcam/stream", "/stream.mjpg"),
-    ("/webcam/snapshot?cacheBust=5", "/snapshot.jpg?cacheBust=5")])
+    ("/webcam/?action=stream", "/webcam/stream?action=stream"),
+    ("/webcam/?action=snapshot&cacheBust=1700000000000", "/webcam/snapshot?action=snapshot&cacheBust=1700000000000"),
+    ("/webcam?action=snapshot", "/webcam/snapshot?action=snapshot"),
+    ("/webcam/stream", "/webcam/stream"),
+    ("/webcam/snapshot?cacheBust=5", "/webcam/snapshot?cacheBust=5"),
+    ("/webcam2/?action=stream", "/webcam2/stream?action=stream"),
+    ("/webcam3?action=snapshot", "/webcam3/snapshot?action=snapshot")])
 def test_mobileraker_webcam_paths_are_served_in_place(door, frameserver, path, upstream_path):
     with requests.get(door + path, stream=True, timeout=5, allow_redirects=False) as response:
         assert response.status_code == 200

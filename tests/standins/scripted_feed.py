@@ -100,7 +100,9 @@ class Client:
 
 
 class ScriptedFeed:
-    def __init__(self):
+    """Listens on `port` (0: any free one)."""
+
+    def __init__(self, port: int = 0):
         self.connections = 0  # clients served
         self.extra_connections = 0  # clients that connected while another was being served
         self._lock = threading.Condition()
@@ -109,7 +111,7 @@ class ScriptedFeed:
         self._script: Optional[Iterable] = None
         self._listener: Optional[socket.socket] = None
         self._threads = []
-        self.port = self.listen(0)
+        self.port = self.listen(port)
 
     def __enter__(self) -> "ScriptedFeed":
         return self

@@ -22,11 +22,18 @@ NO_CACHE = "no-store, no-cache, must-revalidate, max-age=0"
 
 
 def make(**settings):
+    """The app for camera 1 (and the others the settings enable); (test client, camera 1's store, its feed)."""
+    client, cameras = make_cameras(**settings)
+    return client, cameras[1].store, cameras[1].feed
+
+
+def make_cameras(**settings):
     config = load({key.upper(): str(value) for key, value in settings.items()})
-    store = FrameStore()
-    feed = SimpleNamespace(connected=True, reconnects=2, restarts=0, frames_dropped=3)
-    camera = Camera(1, store, feed, config, logging.getLogger("test-frameserver"))
-    return create_app(config, {1: camera}).test_client(), store, feed
+    cameras = {}
+    for setting in config.cameras:
+        feed = SimpleNamespace(connected=True, reconnects=2, restarts=0, frames_dropped=3)
+        cameras[setting.number] = Camera(setting, FrameStore(), feed, config, logging.getLogger("test-frameserver"))
+    return create_app(config, cameras).test_client(), cameras
 
 
 def age(store, seconds):
@@ -85,8 +92,9 @@ def test_healthz_reports_the_feed_and_is_503_until_a_fresh_frame():
     client, store, _ = make(snapshot_max_age=5)
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json == {"feed_connected": True, "frame_age_s": None, "frames_total": 0, "frames_dropped": 3,
-                             "reconnects": 2, "reader_restarts": 0, "stream_clients": 0, "source": None}
+    camera = {"feed_connected": True, "frame_age_s": None, "frames_total": 0, "frames_dropped": 3,
+              "reconnects": 2, "reader_restarts": 0, "stream_clients": 0, "source": None}
+    assert response.json == {**camera, "cameras": [{"camera": 1, "name": "Printer camera", "fresh": False, **camera}]}
     store.publish(make_frame(1))
     response = client.get("/healthz")
     assert response.status_code == 200
@@ -136,21 +144,33 @@ def test_stream_head_and_bad_fps():
 
 
 
-@pytest.mark.parametrize("route", [route for route in ROUTES if route.kind == "snapshot"])
+ALL_ON = {f"camera{number}_source": "synthetic" for number in (2, 3, 4)}
+
+
+def query(route):
+    return {"action": route.action} if route.action else None
+
+
+@pytest.mark.parametrize("route", [route for route in ROUTES if route.kind == "snapshot"], ids=str)
 def test_every_snapshot_route_serves_its_cameras_newest_frame(route):
-    client, store, _ = make()
-    frame = store.publish(make_frame(1))
-    response = client.get(route.path, query_string={"action": route.action} if route.action else None)
+    client, cameras = make_cameras(**ALL_ON)
+    frames = {number: camera.store.publish(make_frame(number)) for number, camera in cameras.items()}
+    response = client.get(route.path, query_string=query(route))
     assert response.status_code == 200
-    assert response.data == frame.data
+    assert response.data == frames[route.camera].data
 
 
-@pytest.mark.parametrize("route", [route for route in ROUTES if route.kind == "stream"])
-def test_every_stream_route_is_the_stream(route):
-    client, _, _ = make()
-    response = client.head(route.path, query_string={"action": route.action} if route.action else None)
+@pytest.mark.parametrize("route", [route for route in ROUTES if route.kind == "stream"], ids=str)
+def test_every_stream_route_is_its_cameras_stream(route):
+    client, cameras = make_cameras(**ALL_ON)
+    response = client.head(route.path, query_string=query(route))
     assert response.status_code == 200
     assert response.headers["Content-Type"] == mjpegstream.CONTENT_TYPE
+    # Only the route's camera is full: a 503 shows whose stream answered.
+    cameras[route.camera].stream.clients = 20
+    response = client.get(route.path, query_string=query(route))
+    assert response.status_code == 503
+    assert response.text == "too many stream clients (at most 20)\n"
 
 
 @pytest.mark.parametrize("query", ["", "action=", "action=zoom", "x=stream"])
@@ -164,3 +184,36 @@ def test_an_action_path_without_a_known_action_is_404_with_one_line(query):
 
 def test_the_table_has_each_route_once():
     assert len({(route.path, route.action) for route in ROUTES}) == len(ROUTES)
+
+
+def test_each_camera_is_served_at_its_own_paths_and_a_camera_that_is_off_is_404_with_one_line():
+    client, cameras = make_cameras(camera2_source="synthetic", camera4_source="usb", camera4_device="/dev/video4")
+    frames = {number: cameras[number].store.publish(make_frame(number)) for number in (1, 2, 4)}
+    for route in ROUTES:
+        if route.kind != "snapshot":
+            continue
+        response = client.get(route.path, query_string={"action": route.action} if route.action else None)
+        if route.camera == 3:
+            assert response.status_code == 404
+            assert response.text == ("camera 3 is off: set CAMERA3_SOURCE to rpicam, usb, synthetic in .env, "
+                                     "then run: docker compose up -d\n")
+        else:
+            assert response.status_code == 200, route
+            assert response.data == frames[route.camera].data, route
+    assert client.head("/webcam3/stream").status_code == 404
+
+
+def test_healthz_reports_every_camera_and_is_503_while_any_has_no_fresh_frame():
+    client, cameras = make_cameras(camera3_source="synthetic", camera3_name="Nozzle", snapshot_max_age=5)
+    cameras[1].store.publish(make_frame(1))
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json
+    assert [(c["camera"], c["name"], c["fresh"]) for c in body["cameras"]] == [(1, "Printer camera", True),
+                                                                                  (3, "Nozzle", False)]
+    assert body["frames_total"] == 1 and body["source"] == "camera"  # camera 1's, at the top
+    cameras[3].store.publish(with_comment(make_frame(3), SYNTHETIC_MARK + b" frame 3"))
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json["cameras"][1]["source"] == "synthetic"
+    assert response.json["source"] == "camera"

@@ -1,2 +1,2 @@
-"""The frame server: one connection to the camera feed, the newest frame cached, served as
-/snapshot.jpg and a fan-out /stream.mjpg, with /healthz for the container's health check."""
+"""The frame server: one connection to each camera's feed, its newest frame cached, served as
+snapshots and a fan-out MJPEG stream at the paths in routes.ROUTES, with /healthz for the health check."""

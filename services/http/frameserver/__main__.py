@@ -13,9 +13,11 @@ from .gunicornapp import FrameServer
 def main() -> int:
     log = applog.setup("frameserver")
     config = load_or_exit("frameserver", load, os.environ)
-    log.info("serving http on port %d%s; feed %s:%d; stale after %g s; at most %d stream clients",
-             config.http_port, f" and {config.http_socket}" if config.http_socket else "", config.feed_host,
-             config.feed_port, config.snapshot_max_age, config.stream_max_clients)
+    feeds = ", ".join(f"camera {camera.number} ({camera.name}) from {config.feed_host}:{camera.feed_port}"
+                      for camera in config.cameras)
+    log.info("serving http on port %d%s; %s; stale after %g s; at most %d stream clients per camera",
+             config.http_port, f" and {config.http_socket}" if config.http_socket else "", feeds,
+             config.snapshot_max_age, config.stream_max_clients)
     FrameServer(config).run()
     return 0
 

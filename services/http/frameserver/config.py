@@ -1,15 +1,23 @@
 """The frame server's settings, read and checked once at start-up."""
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Tuple
 
+from appliance import cameras as camera_slots
 from appliance.envparse import ConfigError, Env
 
 
 @dataclass(frozen=True)
+class CameraConfig:
+    number: int  # its slot, 1 to 4
+    name: str
+    feed_port: int  # where the feed serves it: FEED_PORT (9000) for camera 1, one port more for each slot after
+
+
+@dataclass(frozen=True)
 class Config:
+    cameras: Tuple[CameraConfig, ...]  # the enabled ones, in slot order; camera 1 is always one
     feed_host: str
-    feed_port: int
     feed_timeout: float  # seconds allowed to connect, and between two complete frames, before reconnecting
     http_port: int
     http_socket: str  # also listen on this unix socket (nginx's way in); empty: TCP only
@@ -28,9 +36,14 @@ def load(environ: Mapping[str, str]) -> Config:
     if stream_max_clients >= worker_connections:
         raise ConfigError(f"STREAM_MAX_CLIENTS={stream_max_clients} is out of range: expected fewer than "
                           f"WORKER_CONNECTIONS ({worker_connections}), so snapshots and /healthz still get through")
+    feed_port = env.port("FEED_PORT", camera_slots.FEED_PORT_BASE)
+    enabled = camera_slots.load(environ)
+    if feed_port + enabled.numbers[-1] - 1 > 65535:
+        raise ConfigError(f"FEED_PORT={feed_port} is out of range: camera {enabled.numbers[-1]} is served "
+                          f"{enabled.numbers[-1] - 1} ports above it, so expected at most {65536 - enabled.numbers[-1]}")
     return Config(
+        cameras=tuple(CameraConfig(camera.number, camera.name, feed_port + camera.number - 1) for camera in enabled),
         feed_host=env.host("FEED_HOST", "feed"),
-        feed_port=env.port("FEED_PORT", 9000),
         feed_timeout=env.float("FEED_TIMEOUT", 5.0, minimum=0.1, maximum=3600),
         http_port=env.port("HTTP_PORT", 8081),
         http_socket=env.str("HTTP_SOCKET", "", pattern=r"/[\w./-]{1,100}", form="an absolute path"),

@@ -1,4 +1,4 @@
-"""Runs the app under gunicorn: one gevent worker, which owns the feed connection."""
+"""Runs the app under gunicorn: one gevent worker, which owns every feed connection."""
 
 import logging
 
@@ -26,7 +26,7 @@ class FrameServer(BaseApplication):
         settings = {
             "bind": [f"0.0.0.0:{self.config.http_port}"] + ([f"unix:{self.config.http_socket}"]
                                                             if self.config.http_socket else []),
-            "workers": 1,  # the one worker holds the one feed connection
+            "workers": 1,  # the one worker holds the one connection to each feed
             "worker_class": "gevent",
             "worker_connections": self.config.worker_connections,
             "accesslog": None,
@@ -45,12 +45,16 @@ class FrameServer(BaseApplication):
 
         from .feedreader import FeedReader
         from .framestore import FrameStore
-        from .routes import Camera, create_app
+        from .routes import Camera, CameraLog, create_app
 
         config = self.config
         log = logging.getLogger("frameserver")
-        store = FrameStore()
-        feed = FeedReader(config.feed_host, config.feed_port, config.feed_timeout, store,
-                          FrameSplitter(config.max_frame_bytes), log)
-        feed.start()
-        return create_app(config, {1: Camera(1, store, feed, config, log)})
+        cameras = {}
+        for setting in config.cameras:
+            camera_log = CameraLog(log, setting.number)
+            store = FrameStore()
+            feed = FeedReader(config.feed_host, setting.feed_port, config.feed_timeout, store,
+                              FrameSplitter(config.max_frame_bytes), camera_log)
+            feed.start()
+            cameras[setting.number] = Camera(setting, store, feed, config, camera_log)
+        return create_app(config, cameras)

@@ -13,10 +13,11 @@ from urllib.parse import parse_qs
 import gevent
 from flask import Flask
 
+from appliance.cameras import SLOTS, SOURCES, variable
 from appliance.textresponse import NO_CACHE, method_not_allowed, text, unavailable
 from jpegframes.markers import is_synthetic
 
-from .config import Config
+from .config import CameraConfig, Config
 from .framestore import Frame, FrameStore, PerFrame, stamp
 from .mjpegstream import StreamHandler
 
@@ -28,13 +29,28 @@ class Route(NamedTuple):
     kind: str  # "snapshot", "stream" or "health"
 
 
+def _camera_routes(number: int) -> tuple:
+    """Camera N's paths: crowsnest's /webcamN/?action=..., and short ones."""
+    base = f"/webcam{number}/"
+    return (
+        Route(base, "stream", number, "stream"),
+        Route(base, "snapshot", number, "snapshot"),
+        Route(base + "stream", None, number, "stream"),
+        Route(base + "snapshot", None, number, "snapshot"),
+        Route(base + "stream.mjpg", None, number, "stream"),
+        Route(base + "snapshot.jpg", None, number, "snapshot"),
+    )
+
+
 ROUTES = (
+    # Camera 1's paths from before there were several cameras, MobileRaker's defaults among them.
     Route("/snapshot.jpg", None, 1, "snapshot"),
     Route("/stream.mjpg", None, 1, "stream"),
     Route("/webcam/", "stream", 1, "stream"),
     Route("/webcam/", "snapshot", 1, "snapshot"),
     Route("/webcam/stream", None, 1, "stream"),
     Route("/webcam/snapshot", None, 1, "snapshot"),
+    *(route for number in SLOTS for route in _camera_routes(number)),
     Route("/healthz", None, None, "health"),
 )
 
@@ -71,14 +87,26 @@ def _snapshot_headers(frame: Frame) -> tuple:
     )
 
 
+class CameraLog(logging.LoggerAdapter):
+    """A camera's log lines start with its number, so the lines of several cameras can be told apart."""
+
+    def __init__(self, log: logging.Logger, number: int):
+        super().__init__(log, {})
+        self.prefix = f"camera {number}: "
+
+    def process(self, msg, kwargs):
+        return self.prefix + msg, kwargs
+
+
 class Camera:
     """One camera as the routes see it: its frame store, its feed reader's state and its two handlers.
 
     `feed` reports connected, reconnects, restarts and frames_dropped (a FeedReader).
     """
 
-    def __init__(self, number: int, store: FrameStore, feed, config: Config, log: logging.Logger):
-        self.number = number
+    def __init__(self, setting: CameraConfig, store: FrameStore, feed, config: Config, log):
+        self.number = setting.number
+        self.name = setting.name
         self.store = store
         self.feed = feed
         self.snapshot = SnapshotHandler(store, config.snapshot_max_age)
@@ -139,13 +167,36 @@ def _no_such_action(environ, start_response):
     return text(environ, start_response, "404 Not Found", "not found: use ?action=stream or ?action=snapshot")
 
 
+def _camera_off(number: int):
+    line = (f"camera {number} is off: set {variable(number, 'source')} to {', '.join(SOURCES)} "
+            "in .env, then run: docker compose up -d")
+
+    def app(environ, start_response):
+        return text(environ, start_response, "404 Not Found", line)
+    return app
+
+
+def health(cameras: Dict[int, Camera], max_age: float) -> tuple:
+    """/healthz: camera 1's fields at the top (as before there were several cameras), and every
+    enabled camera's in `cameras`; (the body, True when every enabled camera has a fresh frame)."""
+    reports = []
+    all_fresh = True
+    for number in sorted(cameras):
+        body, fresh = cameras[number].health(max_age)
+        reports.append({"camera": number, "name": cameras[number].name, "fresh": fresh, **body})
+        all_fresh = all_fresh and fresh
+    first = dict(reports[0])
+    for key in ("camera", "name", "fresh"):
+        del first[key]
+    return {**first, "cameras": reports}, all_fresh
+
+
 def create_app(config: Config, cameras: Dict[int, Camera]) -> Flask:
-    """The WSGI app serving ROUTES for `cameras` (by number)."""
+    """The WSGI app serving ROUTES for `cameras` (the enabled ones, by number)."""
     app = Flask("frameserver")
-    first = cameras[min(cameras)]
 
     def healthz():
-        body, fresh = first.health(config.snapshot_max_age)
+        body, fresh = health(cameras, config.snapshot_max_age)
         response = app.response_class(json.dumps(body), status=200 if fresh else 503, mimetype="application/json")
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -154,7 +205,9 @@ def create_app(config: Config, cameras: Dict[int, Camera]) -> Flask:
     for route in ROUTES:
         if route.kind == "health":
             app.add_url_rule(route.path, "healthz", healthz)
-        else:
+        elif route.camera in cameras:
             handlers[route] = getattr(cameras[route.camera], route.kind)
+        else:
+            handlers[route] = _camera_off(route.camera)
     app.wsgi_app = Router(handlers, app.wsgi_app)
     return app

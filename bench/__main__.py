@@ -27,12 +27,12 @@ MODES = {
              "warmup": 2, "floor_seconds": 5, "snapshot_connections": [1, 32, 128], "snapshot_seconds": 10,
              "parser_frames": 150, "parser_rounds": 5, "memory_clients": 50, "memory_seconds": 10, "churn": 1000,
              "settle": 3, "stack_viewers": 10, "stack_seconds": 15, "stack_samples": 3, "profile_seconds": 10,
-             "target_clients": [50, 100], "target_connections": 32, "tries": TRIES},
+             "target_clients": [50, 100], "target_connections": 32, "restart_kills": 5, "tries": TRIES},
     "smoke": {"sizes": [[320, 240]], "fps": 30, "fanout": [3], "stream_seconds": 0.5, "warmup": 0.5,
               "floor_seconds": 0.5, "snapshot_connections": [4], "snapshot_seconds": 1, "parser_frames": 20,
               "parser_rounds": 2, "memory_clients": 3, "memory_seconds": 0.5, "churn": 20, "settle": 0.5,
               "stack_viewers": 2, "stack_seconds": 5, "stack_samples": 1, "profile_seconds": 2,
-              "target_clients": [3], "target_connections": 4, "tries": 1},
+              "target_clients": [3], "target_connections": 4, "restart_kills": 1, "tries": 1},
 }
 SECTIONS = ("parser", "snapshot", "stream", "memory", "stack", "profile")
 SMOKE_SECTIONS = ("parser", "snapshot", "stream", "memory")
@@ -100,7 +100,7 @@ def stack_section(workdir: Path, s: dict, cache: Path, py_spy) -> dict:
     reason = stackbench.unusable()
     if reason:
         return {"skipped": reason}
-    return stackbench.run(workdir, s["stack_viewers"], s["stack_seconds"], s["stack_samples"])
+    return stackbench.run(workdir, s["stack_viewers"], s["stack_seconds"], s["stack_samples"], s["restart_kills"])
 
 
 def profile_section(workdir: Path, s: dict, cache: Path, py_spy) -> list:

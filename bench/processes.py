@@ -16,7 +16,7 @@ CODE = [ROOT, *(ROOT / "services" / d for d in ("common", "http", "feed", "uploa
 # Settings of the services that must not leak in from the caller's environment.
 SETTINGS = ("FEED_HOST", "FEED_PORT", "FEED_TIMEOUT", "HTTP_PORT", "MAX_FRAME_BYTES", "SNAPSHOT_MAX_AGE",
             "STREAM_MAX_CLIENTS", "STREAM_IDLE_TIMEOUT", "STREAM_KEEPALIVE", "WORKER_CONNECTIONS",
-            "SNAPSHOT_URL", "PRUSA_CONNECT_URL", "PRUSA_CONNECT_TOKEN", "PRUSA_CONNECT_FINGERPRINT",
+            "FRAME_SERVER_URL", "PRUSA_CONNECT_URL", "PRUSA_CONNECT_TOKEN", "PRUSA_CONNECT_FINGERPRINT",
             "UPLOAD_INTERVAL", "CAMERA_NAME", "STATE_DIR", "HEALTH_FILE")
 
 

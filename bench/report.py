@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from .quiet import OTHERS_LIMIT, TRIES
+from .restartbench import RUNNING_S
 from .targets import BEFORE, counted, evaluate
 
 ANALYSIS = Path(__file__).with_name("analysis.md")
@@ -234,7 +235,27 @@ def _stack(stack) -> list:
                 "http image (no network, read-only), in MiB: " + "; ".join(
                     f"{f['service'] or 'python3'} ({f['imports']}) {_f(f['mem_mib'], 1)}" for f in stack["floors"])
                 + ".", ""]
-    return out
+    return out + _restarts(stack.get("restarts"))
+
+
+def _restarts(restarts) -> list:
+    if not restarts:
+        return []
+    out = [f"**Restarts.** The frame server crashed {len(restarts['kills'])} times (SIGKILL of the http "
+           "container's service process; Docker restarts the container), each once it had run "
+           f"{RUNNING_S:g} s; `GET {restarts['path']}` through the door every "
+           f"{restarts['poll_s'] * 1000:g} ms, a new connection each time. Up = Docker's StartedAt of the restarted "
+           "container; first frame = the frame server's log line for the feed's first frame.", ""]
+    rows = []
+    for number, kill in enumerate(restarts["kills"], 1):
+        rows.append([str(number), _f(kill["kill_to_up_s"], 2), _f(kill["up_to_200_s"], 2), _f(kill["ready_s"], 2),
+                     _answers(kill["failures"]["down"]), _answers(kill["failures"]["up"])])
+    return out + _table(["kill", "kill to up s", "up to first 200 s", "up to first frame s",
+                         "door's answers while down", "once up, before the 200"], rows) + [""]
+
+
+def _answers(counts: dict) -> str:
+    return ", ".join(f"{key} x{n}" for key, n in sorted(counts.items())) or "-"
 
 
 def _profiles(profiles) -> list:

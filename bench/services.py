@@ -188,7 +188,7 @@ class Uploader:
                                workdir / "prusa-connect.out", python_env())
         wait_listening(self.connect, connect_port)
         (workdir / "uploader-state").mkdir(exist_ok=True)
-        env = python_env(SNAPSHOT_URL=f"http://127.0.0.1:{frameserver_port}/snapshot.jpg",
+        env = python_env(FRAME_SERVER_URL=f"http://127.0.0.1:{frameserver_port}",
                          PRUSA_CONNECT_URL=f"http://127.0.0.1:{connect_port}", PRUSA_CONNECT_TOKEN=self.TOKEN,
                          STATE_DIR=workdir / "uploader-state", HEALTH_FILE=workdir / "uploader-health")
         self.process = Process("uploader", python("-m", "uploader"), workdir / "uploader.out", env)

@@ -1,5 +1,6 @@
 """The compose stack as shipped (FEED_SOURCE=synthetic), uploading to a Prusa Connect stand-in: `docker stats`
-per container, idle and with viewers, beside floors measured in the same run (bare python3 in the same image)."""
+per container, idle and with viewers, beside floors measured in the same run (bare python3 in the same image);
+then the door's window after kills of the http container (restartbench)."""
 
 import hashlib
 import json
@@ -13,7 +14,7 @@ from typing import Optional
 
 from e2e.stack import compose_command
 
-from . import streambench
+from . import restartbench, streambench
 from .machine import first_line
 from .processes import ROOT, free_port
 
@@ -149,7 +150,7 @@ def floors(samples: int) -> list:
             subprocess.run(["docker", "rm", "-f", name], capture_output=True, timeout=60)
 
 
-def run(workdir: Path, viewers: int, seconds: float, samples: int) -> dict:
+def run(workdir: Path, viewers: int, seconds: float, samples: int, kills: int) -> dict:
     settings = {"FEED_SOURCE": "synthetic", "CAMERA_FPS": "30", "BIND_ADDRESS": "127.0.0.1",
                 "HTTP_PORT": str(free_port()), "STREAM_MAX_PER_CLIENT": str(viewers),
                 "PRUSA_CONNECT_URL": "http://prusa-connect:8080", "PRUSA_CONNECT_TOKEN": TOKEN,
@@ -175,10 +176,12 @@ def run(workdir: Path, viewers: int, seconds: float, samples: int) -> dict:
         got = streambench.collect(spawned, timeout=seconds + 120)
         parts = sum(c["parts"] for c in got["clients"])
         uploads = {"idle": idle_uploads, "loaded": stack.uploads(start_ns / 1e9, end_ns / 1e9)}
+        http = next(container for container, service in stack.services().items() if service == "http")
+        restarts = restartbench.measure(stack.port, http, kills)
     finally:
         stack.compose("down", "-v", "--remove-orphans", timeout=300)
     shown = {key: value for key, value in settings.items() if not key.startswith("BENCH_") and key != "HTTP_PORT"}
     return {"python_image": python_image, "settings": shown, "viewers": viewers, "seconds": seconds, "idle": idle, "loaded": loaded,
-            "standins": list(STANDINS), "uploads": uploads, "floors": floors(samples),
+            "standins": list(STANDINS), "uploads": uploads, "floors": floors(samples), "restarts": restarts,
             "viewer_fps": parts / max(1, viewers) / ((end_ns - spawned_ns) / 1e9),
             "errors": sorted({c["error"] for c in got["clients"] if c["error"]})}

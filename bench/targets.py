@@ -195,6 +195,26 @@ def _memory_floor(floors: list, each: dict) -> str:
             + (f"; python3 alone {alone[0]:.1f}" if alone else ""))
 
 
+def _restart(results: dict, limit_s: float) -> dict:
+    restarts = (results.get("stack") or {}).get("restarts")
+    text = (f"no 502 window after a restart: after each kill -9 of the frame server the door serves again within "
+            f"{limit_s:g} s of its container being up")
+    if not restarts or not restarts["kills"]:
+        return _target(13, text, "not measured", None)
+    kills = restarts["kills"]
+    gaps = [k["up_to_200_s"] for k in kills]
+    up_failures: dict = {}
+    for kill in kills:
+        for key, count in kill["failures"]["up"].items():
+            up_failures[key] = up_failures.get(key, 0) + count
+    measured = (f"{len(kills)} crashes: " + ", ".join("never" if g is None else f"{g:.2f} s" for g in gaps)
+                + "; once up, the door answered " + (", ".join(f"{key} x{n}" for key, n in sorted(up_failures.items()))
+                                                      or "200 at once"))
+    ready = [k["ready_s"] for k in kills if k["ready_s"] is not None]
+    floor = f"the frame server's first frame after its start: at most {max(ready):.2f} s" if ready else ""
+    return _target(13, text, measured, all(g is not None and g <= limit_s for g in gaps), floor)
+
+
 def _uploaded(stack: dict) -> bool:
     return stack.get("uploads") is None or stack["uploads"]["loaded"] > 0
 
@@ -239,6 +259,7 @@ def evaluate(results: dict) -> List[dict]:
         _slow_readers(results, "direct", 1.0),
         _slow_readers(results, "nginx", 1.0),
         _snapshot_keepalive(results, 0.9, _target_connections(results)),
+        _restart(results, 1.5),
         _every_frame(results, "direct"),
         _every_frame(results, "nginx"),
         _snapshot_p99(results, 25.0, _target_connections(results)),

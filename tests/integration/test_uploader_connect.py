@@ -88,13 +88,13 @@ def test_a_wrong_token_is_refused(connect):
 def test_the_token_never_appears_in_a_result_even_when_connect_echoes_it(connect, client):
     connect.set_mode(status=401, code=f"BAD_{TOKEN}", message=f"token {TOKEN} is unknown")
     result = client.put_snapshot(make_jpeg())
-    assert TOKEN not in result.cause and TOKEN not in result.code and "[token]" in result.cause
+    assert TOKEN not in result.cause and TOKEN not in result.code and "[secret]" in result.cause
 
 
 def test_a_token_cut_short_in_a_long_message_does_not_leak_either(connect, client):
     connect.set_mode(status=500, message="x" * 190 + TOKEN)
     result = client.put_snapshot(make_jpeg())
-    assert TOKEN[:5] not in result.cause and result.cause.endswith("x[token]")
+    assert TOKEN[:5] not in result.cause and result.cause.endswith("x[secret]")
 
 
 class _Redirect(BaseHTTPRequestHandler):

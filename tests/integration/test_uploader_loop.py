@@ -11,11 +11,12 @@ import time
 
 import pytest
 
+from appliance import cameras
 from standins.scripted_snapshots import make_jpeg
 from standins.prusa_connect import PrusaConnect
 from uploader import healthcheck
 from uploader.connect import ConnectClient
-from uploader.healthcheck import Beacon
+from uploader.healthcheck import HealthFile
 from uploader.loop import Uploader
 from uploader.report import Report
 from uploader.schedule import Schedule
@@ -24,6 +25,7 @@ from uploader.snapshotfetch import SnapshotSource
 TOKEN = "abcdEFGH1234ijklMNOP"
 FINGERPRINT = "0123456789abcdef-fingerprint"
 GRACE = 75.0
+CAMERA = cameras.load({"PRUSA_CONNECT_TOKEN": TOKEN, "CAMERA_NAME": "Test camera"}, upload=True).get(1)
 
 
 class Clock:
@@ -48,8 +50,8 @@ class Rig:
         log = logging.getLogger("uploader-test")
         self.uploader = Uploader(
             source=self.source, client=self.client, schedule=self.schedule,
-            beacon=Beacon(health_file, GRACE, log), report=Report(log, self.clock),
-            camera_name="Test camera", fingerprint=FINGERPRINT, clock=self.clock)
+            beacon=HealthFile(health_file, log).beacon("the upload loop of Test camera", GRACE),
+            report=Report(log, self.clock), camera=CAMERA, fingerprint=FINGERPRINT, clock=self.clock)
         self._caplog = caplog
         self._stamp = 1700000000.0
 
@@ -94,7 +96,8 @@ def test_uploads_at_a_fixed_rate_and_sends_camera_info_once(rig, connect):
 def test_the_health_file_holds_the_next_deadline(rig):
     rig.cycle()
     with open(rig.health_file) as file:
-        assert json.load(file) == {"state": "running", "deadline": rig.schedule.due + GRACE}
+        assert json.load(file) == {"state": "running",
+                                   "deadlines": {"the upload loop of Test camera": rig.schedule.due + GRACE}}
     assert healthcheck.check(rig.health_file, rig.schedule.due + GRACE)[0] is True
     assert healthcheck.check(rig.health_file, rig.schedule.due + GRACE + 1)[0] is False
 
@@ -281,7 +284,8 @@ def real_time_uploader(rig):
     log = logging.getLogger("uploader-test")
     return Uploader(
         source=rig.source, client=rig.client, schedule=Schedule(10, time.monotonic()),
-        beacon=Beacon(rig.health_file, GRACE, log), report=Report(log, time.monotonic), camera_name="Test camera",
+        beacon=HealthFile(rig.health_file, log).beacon("the upload loop of Test camera", GRACE),
+        report=Report(log, time.monotonic), camera=CAMERA,
         fingerprint=FINGERPRINT, clock=time.monotonic)
 
 

@@ -8,8 +8,10 @@ import pytest
 
 from service_process import ServiceProcess, service_env
 from standins.prusa_connect import PrusaConnect
+from standins.scripted_snapshots import make_jpeg
 
 TOKEN = "abcdEFGH1234ijklMNOP"
+TOKEN2 = "zyxwVUTS9876rqpoNMLK"
 EXIT_CONFIG = 78
 WAIT = 30.0  # generous: the machine may be busy
 
@@ -34,7 +36,7 @@ def services():
 
 
 def settings(tmp_path, snapshots, connect_url, **more):
-    base = {"SNAPSHOT_URL": snapshots.url, "PRUSA_CONNECT_URL": connect_url, "PRUSA_CONNECT_TOKEN": TOKEN,
+    base = {"FRAME_SERVER_URL": snapshots.base_url, "PRUSA_CONNECT_URL": connect_url, "PRUSA_CONNECT_TOKEN": TOKEN,
             "STATE_DIR": tmp_path / "state", "HEALTH_FILE": tmp_path / "run" / "health"}
     base.update(more)
     return environment(**base)
@@ -68,7 +70,7 @@ def test_without_a_token_it_stays_up_healthy_and_says_how_to_enable(tmp_path, sn
     env = settings(tmp_path, snapshots, connect.url, PRUSA_CONNECT_TOKEN="")
     service = services(env)
     service.wait_line("uploads disabled")
-    assert healthcheck(env) == (0, "healthy: uploads disabled (no PRUSA_CONNECT_TOKEN); nothing to check\n")
+    assert healthcheck(env) == (0, "healthy: uploads disabled (no camera has a Prusa Connect token); nothing to check\n")
     assert service.stop()[0] == 0
     lines = service.log().splitlines()
     assert [line.split(":")[0] for line in lines] == ["uploader INFO starting", "uploader WARNING uploads disabled",
@@ -95,10 +97,60 @@ def test_the_fingerprint_is_generated_once_and_survives_restarts(tmp_path, snaps
     assert f"new camera fingerprint {stored} stored in " in first.log()
     assert "new camera fingerprint" not in second.log()
     start = second.wait_line("starting:")
-    assert f"PRUSA_CONNECT_FINGERPRINT={stored} (stored in {tmp_path / 'state' / 'fingerprint'})" in start
-    assert f"SNAPSHOT_URL={snapshots.url} PRUSA_CONNECT_URL={connect.url} PRUSA_CONNECT_TOKEN=…MNOP " in start
-    assert "UPLOAD_INTERVAL=10 CAMERA_NAME='Printer camera'" in start
+    assert start == (f"uploader INFO starting: FRAME_SERVER_URL={snapshots.base_url} PRUSA_CONNECT_URL={connect.url} "
+                     f"STATE_DIR={tmp_path / 'state'} HEALTH_FILE={tmp_path / 'run' / 'health'}, cameras 1")
+    camera = second.wait_line("camera 1:")
+    assert camera == (f"uploader INFO Printer camera: camera 1: SNAPSHOT_URL={snapshots.url} PRUSA_CONNECT_TOKEN=…MNOP "
+                      f"PRUSA_CONNECT_FINGERPRINT={stored} (stored in {tmp_path / 'state' / 'fingerprint'}) "
+                      "UPLOAD_INTERVAL=10 CAMERA_NAME='Printer camera'")
     assert first.log().count("UPLOAD_INTERVAL=5 is under Prusa Connect's limit") == 1
+
+
+def test_an_upgrade_to_two_cameras_keeps_camera_1s_fingerprint_and_each_camera_uploads_as_its_own(
+        tmp_path, snapshots, services):
+    snapshots.serve(make_jpeg(96, 64), "1700000000.5", path="/webcam2/snapshot.jpg")
+    with PrusaConnect([TOKEN, TOKEN2]) as connect:
+        one_camera = services(settings(tmp_path, snapshots, connect.url))
+        one_camera.wait_line("camera info sent")
+        assert one_camera.stop()[0] == 0
+        stored = (tmp_path / "state" / "fingerprint").read_text().strip()
+        two_cameras = services(settings(tmp_path, snapshots, connect.url, CAMERA2_SOURCE="synthetic",
+                                        CAMERA2_PRUSA_CONNECT_TOKEN=TOKEN2, CAMERA2_NAME="Nozzle cam"))
+        two_cameras.wait_line("Nozzle cam: uploading: first snapshot accepted")
+        two_cameras.wait_line("Printer camera: uploading: first snapshot accepted")
+        two_cameras.wait_line("Nozzle cam: camera info sent")
+        two_cameras.wait_line("Printer camera: camera info sent")
+        assert two_cameras.stop()[0] == 0
+        recorded = connect.recorded()
+    second = (tmp_path / "state" / "camera2-fingerprint").read_text().strip()
+    assert (tmp_path / "state" / "fingerprint").read_text().strip() == stored != second
+    by_camera = {number: [r for r in recorded if r["token_number"] == number] for number in (1, 2)}
+    assert {r["headers"]["Fingerprint"] for r in by_camera[1]} == {stored}
+    assert {r["headers"]["Fingerprint"] for r in by_camera[2]} == {second}
+    assert all(r["status"] == 204 for r in recorded), [(r["path"], r["token_number"], r["status"]) for r in recorded]
+    assert [r["json"]["config"] for r in by_camera[2] if r["path"] == "/c/info"] == [
+        {"name": "Nozzle cam", "resolution": {"width": 96, "height": 64}}]
+    assert {r["json"]["config"]["name"] for r in by_camera[1] if r["path"] == "/c/info"} == {"Printer camera"}
+    assert "/webcam2/snapshot.jpg" in snapshots.paths and "/snapshot.jpg" in snapshots.paths
+    log = two_cameras.log()
+    assert f"Nozzle cam: camera 2: SNAPSHOT_URL={snapshots.base_url}/webcam2/snapshot.jpg " in log
+    assert "CAMERA2_PRUSA_CONNECT_TOKEN=…NMLK CAMERA2_PRUSA_CONNECT_FINGERPRINT=" in log
+    assert f"new camera fingerprint {second} stored in " in log and f"new camera fingerprint {stored}" not in log
+
+
+def test_one_cameras_stalled_upload_never_delays_anothers_schedule(tmp_path, snapshots, services):
+    snapshots.live = True  # a new frame at every fetch
+    with PrusaConnect([TOKEN, TOKEN2]) as connect:
+        connect.set_mode(stall=60, token_number=2)
+        service = services(settings(tmp_path, snapshots, connect.url, CAMERA2_SOURCE="synthetic",
+                                    CAMERA2_PRUSA_CONNECT_TOKEN=TOKEN2))
+        accepted = connect.wait_answered(2, path="/c/snapshot", timeout=WAIT)
+        assert service.stop()[0] == 0
+    camera1 = [r for r in accepted if r["token_number"] == 1 and r["path"] == "/c/snapshot"]
+    camera2 = [r for r in accepted if r["token_number"] == 2]
+    assert [r["status"] for r in camera1] == [204, 204]
+    assert 10 <= camera1[1]["time"] - camera1[0]["time"] < 12
+    assert camera2 and not any(r["answered"] for r in camera2)  # still held by Connect all along
 
 
 def test_sigterm_mid_upload_ends_the_process_within_2_s(tmp_path, snapshots, connect, services):
@@ -136,6 +188,6 @@ def test_the_token_never_appears_in_any_output(tmp_path, snapshots, connect, ser
                          env=environment(PRUSA_CONNECT_TOKEN=TOKEN + " x"))
     outputs += [bad.stdout, bad.stderr]
     assert [r["token"] for r in connect.recorded()] == ["valid"]  # the token did reach the echoing server
-    assert "[token]" in started["echoing"][0].log()
+    assert "[secret]" in started["echoing"][0].log()
     for text in outputs:
         assert TOKEN not in text and TOKEN[:10] not in text and TOKEN[-10:] not in text

@@ -1,19 +1,25 @@
 """A stand-in for Prusa Connect's camera API: a real HTTP server, Python standard library only.
 
 It checks what Connect checks (PUT on /c/snapshot or /c/info, Token, a Fingerprint of at least 16
-characters that stays the one first used with the token, Content-Type image/jpg or
+characters that stays the one first used with that token, Content-Type image/jpg or
 application/json, a whole JPEG or the info JSON), records every request, and can be told how to
-answer the next ones: a status, a stall, or a closed connection.
+answer the next ones: a status, a stall, or a closed connection. It accepts one token per camera,
+each bound to its own fingerprint, as Connect does for the "other cameras" of one printer.
 
 In-process:      with PrusaConnect("token") as connect: ... connect.url, connect.set_mode(...), connect.recorded()
-Out of process:  python3 -m standins.prusa_connect --port 8080 --token T   (from tests/), then over HTTP:
+                 PrusaConnect(["token 1", "token 2"]): two cameras
+Out of process:  python3 -m standins.prusa_connect --port 8080 --token T [--token T2 ...]   (from tests/),
+                 empty tokens ignored; then over HTTP:
   GET /_recorded   the requests so far, a JSON list of {time, method, path, headers (without Token),
-                   token: valid|wrong|missing, size, body_valid, sha256, json, answered, status, closed}
+                   token: valid|wrong|missing, token_number (1 for the first --token, ...; null when
+                   not valid), size, body_valid, sha256, json, answered, status, closed}
   POST /_mode      JSON {"status": 503, "stall": 20, "close": true, "count": 2, "path": "/c/info",
-                   "code": "...", "message": "..."}: how to answer the next matching requests
-                   (all keys optional; a 2xx status only sets the success status; count: that many
-                   requests, then back to normal; {} restores normal answers)
-  POST /_reset     forget requests, mode and fingerprint binding; JSON {"fingerprint": F} binds F at once
+                   "token_number": 2, "code": "...", "message": "..."}: how to answer the next matching
+                   requests (all keys optional; a 2xx status only sets the success status; count: that
+                   many requests, then back to normal; token_number: only that camera's; {} restores
+                   normal answers)
+  POST /_reset     forget requests, mode and fingerprint bindings; JSON {"fingerprint": F} binds F to the
+                   first token at once
 """
 
 import argparse
@@ -36,7 +42,8 @@ ERROR_CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "
 
 
 class Mode:
-    def __init__(self, status=None, stall=0.0, close=False, count=None, path=None, code=None, message=None):
+    def __init__(self, status=None, stall=0.0, close=False, count=None, path=None, code=None, message=None,
+                 token_number=None):
         self.status = None if status is None else int(status)
         self.stall = float(stall)
         self.close = bool(close)
@@ -44,18 +51,20 @@ class Mode:
         self.path = path
         self.code = code
         self.message = message
+        self.token_number = None if token_number is None else int(token_number)
 
-    def applies_to(self, path):
-        return (self.path is None or self.path == path) and (self.count is None or self.count > 0)
+    def applies_to(self, path, token_number):
+        return ((self.path is None or self.path == path) and (self.count is None or self.count > 0)
+                and (self.token_number is None or self.token_number == token_number))
 
 
 class PrusaConnect:
     def __init__(self, token, *, host="127.0.0.1", port=0, fingerprint=None):
-        self.token = token
+        self.tokens = [token] if isinstance(token, str) else [t for t in token if t]
         self._lock = threading.Condition()
         self._records = []
         self._mode = Mode()
-        self._bound = fingerprint
+        self._bound = self._bindings(fingerprint)
         self._release = threading.Event()
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.connect = self
@@ -118,16 +127,21 @@ class PrusaConnect:
             self._mode = Mode(**mode)
 
     def reset(self, fingerprint=None):
+        """Forget requests, mode and bindings; bind `fingerprint` to the first token at once when given."""
         with self._lock:
             self._release.set()
             self._release = threading.Event()
             self._records.clear()
             self._mode = Mode()
-            self._bound = fingerprint
+            self._bound = self._bindings(fingerprint)
 
-    def bound_fingerprint(self):
+    def bound_fingerprint(self, number=1):
+        """The fingerprint the `number`-th token is bound to, None before its first good request."""
         with self._lock:
-            return self._bound
+            return self._bound.get(self.tokens[number - 1])
+
+    def _bindings(self, fingerprint):
+        return {} if fingerprint is None else {self.tokens[0]: fingerprint}
 
     def _matching(self, path):
         return [r for r in self._records if path is None or r["path"] == path]
@@ -139,7 +153,8 @@ class PrusaConnect:
         token = handler.headers.get("Token")
         record = {
             "time": time.time(), "method": handler.command, "path": handler.path, "headers": headers,
-            "token": "missing" if token is None else "valid" if token == self.token else "wrong",
+            "token": "missing" if token is None else "valid" if token in self.tokens else "wrong",
+            "token_number": self.tokens.index(token) + 1 if token in self.tokens else None,
             "size": len(body), "body_valid": _body_valid(handler.path, body),
             "sha256": hashlib.sha256(body).hexdigest(), "json": _json_or_none(body),
             "answered": False, "status": None, "closed": False,
@@ -148,7 +163,7 @@ class PrusaConnect:
             self._records.append(record)
             self._lock.notify_all()
             mode = self._mode
-            applied = mode.applies_to(handler.path)
+            applied = mode.applies_to(handler.path, record["token_number"])
             if applied and mode.count is not None:
                 mode.count -= 1
             return record, (mode if applied else Mode()), self._release
@@ -162,15 +177,13 @@ class PrusaConnect:
     def _check(self, handler, body, mode):
         """(status, error code, message) for a Connect request answered normally."""
         token = handler.headers.get("Token")
-        if not token or token != self.token:
+        if not token or token not in self.tokens:
             return 401, "UNAUTHORIZED", "Missing or invalid token"
         fingerprint = handler.headers.get("Fingerprint") or ""
         if not FINGERPRINT.fullmatch(fingerprint):
             return 400, "BAD_REQUEST", "Fingerprint must be at least 16 characters of A-Z a-z 0-9 . _ -"
         with self._lock:
-            if self._bound is None:
-                self._bound = fingerprint
-            bound = self._bound
+            bound = self._bound.setdefault(token, fingerprint)
         if fingerprint != bound:
             return 403, "FORBIDDEN_INVALID_FINGERPRINT", "Token is bound to another fingerprint"
         if handler.headers.get("Content-Type") != ENDPOINTS[handler.path]:
@@ -299,8 +312,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python3 -m standins.prusa_connect", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all, for a container)")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (0: any free port)")
-    parser.add_argument("--token", required=True, help="the camera token to accept")
-    parser.add_argument("--fingerprint", help="bind this fingerprint to the token from the start")
+    parser.add_argument("--token", required=True, action="append",
+                        help="a camera token to accept (once per camera; empty ones are ignored)")
+    parser.add_argument("--fingerprint", help="bind this fingerprint to the first token from the start")
     args = parser.parse_args(argv)
     connect = PrusaConnect(args.token, host=args.host, port=args.port, fingerprint=args.fingerprint)
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))

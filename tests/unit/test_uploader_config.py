@@ -1,21 +1,23 @@
-"""The uploader's settings: defaults, the interval floor, and one clear line for each bad value."""
+"""The uploader's settings: defaults, every camera with a token, and one clear line for each bad value."""
 
 import pytest
 
 from appliance.envparse import ConfigError
 from uploader.config import load
+from uploader.redact import hint
 
 TOKEN = "abcdEFGH1234ijklMNOP"
+TOKEN2 = "zyxwVUTS9876rqpoNMLK"
 
 
 def test_defaults():
     config = load({})
-    assert config.snapshot_url == "http://http:8081/snapshot.jpg"
+    assert [camera.number for camera in config.cameras] == [1] and config.uploading == ()
+    assert config.snapshot_url(config.cameras[0]) == "http://http:8081/snapshot.jpg"
     assert config.connect_url == "https://connect.prusa3d.com"
-    assert config.token == "" and not config.uploads_enabled
-    assert config.fingerprint == ""
-    assert config.interval == 10
-    assert config.camera_name == "Printer camera"
+    [camera] = config.cameras
+    assert (camera.name, camera.upload.token, camera.upload.fingerprint, camera.upload.interval) == (
+        "Printer camera", "", "", 10)
     assert config.state_dir == "/var/lib/uploader"
     assert config.health_file == "/tmp/uploader-health"
     assert config.warnings == ()
@@ -23,22 +25,35 @@ def test_defaults():
 
 def test_every_setting_is_read():
     config = load({
-        "SNAPSHOT_URL": "http://127.0.0.1:1234/snap.jpg?x=1", "PRUSA_CONNECT_URL": "http://127.0.0.1:99/",
+        "FRAME_SERVER_URL": "http://127.0.0.1:1234", "PRUSA_CONNECT_URL": "http://127.0.0.1:99/",
         "PRUSA_CONNECT_TOKEN": TOKEN, "PRUSA_CONNECT_FINGERPRINT": "0123456789abcdef-._",
         "UPLOAD_INTERVAL": "12.5", "CAMERA_NAME": "Voron 2.4", "STATE_DIR": "/state", "HEALTH_FILE": "/run/h",
     })
-    assert config.snapshot_url == "http://127.0.0.1:1234/snap.jpg?x=1"
+    [camera] = config.uploading
+    assert config.snapshot_url(camera) == "http://127.0.0.1:1234/snapshot.jpg"
     assert config.connect_url == "http://127.0.0.1:99"
-    assert config.token == TOKEN and config.uploads_enabled
-    assert config.fingerprint == "0123456789abcdef-._"
-    assert config.interval == 12.5
-    assert (config.camera_name, config.state_dir, config.health_file) == ("Voron 2.4", "/state", "/run/h")
+    assert camera.upload.token == TOKEN and camera.upload.fingerprint == "0123456789abcdef-._"
+    assert camera.upload.interval == 12.5
+    assert (camera.name, config.state_dir, config.health_file) == ("Voron 2.4", "/state", "/run/h")
+
+
+def test_each_camera_with_a_token_uploads_from_its_own_path():
+    config = load({"PRUSA_CONNECT_TOKEN": TOKEN, "CAMERA2_SOURCE": "synthetic", "CAMERA3_SOURCE": "usb",
+                   "CAMERA3_PRUSA_CONNECT_TOKEN": TOKEN2, "CAMERA3_NAME": "Nozzle",
+                   "CAMERA3_UPLOAD_INTERVAL": "30"})
+    assert [camera.number for camera in config.cameras] == [1, 2, 3]
+    assert [(camera.number, camera.name, camera.upload.interval) for camera in config.uploading] == [
+        (1, "Printer camera", 10), (3, "Nozzle", 30)]
+    assert [config.snapshot_url(camera) for camera in config.cameras] == [
+        "http://http:8081/snapshot.jpg", "http://http:8081/webcam2/snapshot.jpg",
+        "http://http:8081/webcam3/snapshot.jpg"]
+    assert set(config.secrets) == {TOKEN, TOKEN2}
 
 
 @pytest.mark.parametrize("value", ["0", "5", "9.99"])
 def test_an_interval_under_10_is_raised_with_one_warning(value):
     config = load({"UPLOAD_INTERVAL": value})
-    assert config.interval == 10
+    assert config.cameras[0].upload.interval == 10
     assert len(config.warnings) == 1
     assert "UPLOAD_INTERVAL" in config.warnings[0] and "using 10" in config.warnings[0]
 
@@ -51,11 +66,15 @@ def test_an_interval_under_10_is_raised_with_one_warning(value):
     ({"PRUSA_CONNECT_URL": "connect.prusa3d.com"}, "PRUSA_CONNECT_URL"),
     ({"PRUSA_CONNECT_URL": "https://user:pw@connect.prusa3d.com"}, "PRUSA_CONNECT_URL"),
     ({"PRUSA_CONNECT_URL": "https://connect.prusa3d.com/?a=b"}, "PRUSA_CONNECT_URL"),
-    ({"SNAPSHOT_URL": "file:///etc/passwd"}, "SNAPSHOT_URL"),
+    ({"FRAME_SERVER_URL": "file:///etc/passwd"}, "FRAME_SERVER_URL"),
+    ({"FRAME_SERVER_URL": "http://http:8081/snapshot.jpg"}, "FRAME_SERVER_URL"),
     ({"PRUSA_CONNECT_FINGERPRINT": "short"}, "PRUSA_CONNECT_FINGERPRINT"),
     ({"PRUSA_CONNECT_FINGERPRINT": "0123456789abcdef!"}, "PRUSA_CONNECT_FINGERPRINT"),
     ({"PRUSA_CONNECT_FINGERPRINT": "0123456789 abcdef"}, "PRUSA_CONNECT_FINGERPRINT"),
     ({"CAMERA_NAME": "x" * 65}, "CAMERA_NAME"),
+    ({"CAMERA2_PRUSA_CONNECT_TOKEN": TOKEN2}, "CAMERA2_PRUSA_CONNECT_TOKEN"),
+    ({"PRUSA_CONNECT_TOKEN": TOKEN, "CAMERA2_SOURCE": "synthetic", "CAMERA2_PRUSA_CONNECT_TOKEN": TOKEN},
+     "CAMERA2_PRUSA_CONNECT_TOKEN"),
     ({"STATE_DIR": "relative/dir"}, "STATE_DIR"),
     ({"HEALTH_FILE": "/run/uploader/"}, "HEALTH_FILE"),
 ])
@@ -64,6 +83,7 @@ def test_a_bad_value_is_one_line_naming_the_variable(environ, named):
         load(environ)
     line = str(error.value)
     assert line.startswith(named) and "\n" not in line
+    assert TOKEN not in line and TOKEN2 not in line
 
 
 def test_a_bad_token_is_refused_without_echoing_it():
@@ -74,8 +94,7 @@ def test_a_bad_token_is_refused_without_echoing_it():
     assert "secret" not in str(error.value) and "XYZ" not in str(error.value)
 
 
-def test_the_token_shows_only_as_its_last_four_characters():
+def test_a_secret_shows_only_as_its_last_four_characters():
     config = load({"PRUSA_CONNECT_TOKEN": TOKEN})
-    assert config.token_hint == "…MNOP"
+    assert hint(TOKEN) == "…MNOP" and hint("abcd1234") == "…" and hint("") == "(none)"
     assert TOKEN not in repr(config)
-    assert load({"PRUSA_CONNECT_TOKEN": "abcd1234"}).token_hint == "…"

@@ -6,7 +6,7 @@ import pytest
 
 from uploader.connect import Outcome, Result
 from uploader.redact import Redactor
-from uploader.report import Report, explain
+from uploader.report import CameraLog, Report, explain
 
 OK = Result(Outcome.OK, "HTTP 204", 204, latency=0.25)
 FINGERPRINT = "ffffffff-1111-2222-3333-444444444444"
@@ -84,8 +84,8 @@ def test_info_success_always_logs_and_failures_only_on_change(lines):
     ]
 
 
-def explained(result, size=123456, resolution=(1280, 720)):
-    return explain(result, size=size, resolution=resolution, fingerprint=FINGERPRINT,
+def explained(result, size=123456, resolution=(1280, 720), camera=1):
+    return explain(result, camera=camera, size=size, resolution=resolution, fingerprint=FINGERPRINT,
                    connect_url="https://connect.example")
 
 
@@ -103,9 +103,25 @@ def test_explanations_say_what_to_do():
     assert "HTTP 400" in explained(Result(Outcome.BAD_REQUEST, "HTTP 400", 400))
 
 
+def test_each_camera_is_told_its_own_variables():
+    refused = explained(Result(Outcome.AUTH, "HTTP 403 FORBIDDEN_INVALID_FINGERPRINT", 403,
+                               "FORBIDDEN_INVALID_FINGERPRINT"), camera=2)
+    assert "CAMERA2_PRUSA_CONNECT_TOKEN" in refused and "CAMERA2_PRUSA_CONNECT_FINGERPRINT" in refused
+    large = explained(Result(Outcome.TOO_LARGE, "HTTP 413", 413), camera=3)
+    assert "CAMERA3_WIDTH and CAMERA3_HEIGHT or CAMERA3_QUALITY" in large
+
+
+def test_a_camera_log_prefixes_every_line_with_the_camera_name(lines):
+    report = Report(CameraLog(logging.getLogger("report-test"), "Nozzle cam"), Clock())
+    report.uploaded(1000, OK)
+    report.not_uploading("a", "cause A", 10)
+    assert lines() == ["INFO Nozzle cam: uploading: first snapshot accepted (HTTP 204, 1000 bytes in 0.25 s)",
+                       "WARNING Nozzle cam: not uploading: cause A; next try in 10 s"]
+
+
 def test_the_redacting_filter_removes_the_token_from_messages_and_tracebacks():
     token = "abcdEFGH1234ijklMNOP"
-    redact = Redactor(token)
+    redact = Redactor([token])
     try:
         raise ValueError(f"header value {token!r}")
     except ValueError as error:
@@ -113,5 +129,5 @@ def test_the_redacting_filter_removes_the_token_from_messages_and_tracebacks():
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed %s", (token,), exc_info)
     assert redact.filter(record)
     text = logging.Formatter().format(record)
-    assert token not in text and "[token]" in text and "ValueError" in text
-    assert Redactor("")("no token configured") == "no token configured"
+    assert token not in text and "[secret]" in text and "ValueError" in text
+    assert Redactor([""])("no token configured") == "no token configured"

@@ -1,4 +1,10 @@
-"""`python3 -m uploader`: the uploader container's main process."""
+"""`python3 -m uploader`: the uploader container's main process, one upload loop per camera with a token.
+
+Each camera's loop is a thread of its own with its own HTTP sessions, schedule, fingerprint and log
+lines, so one camera's failure never disturbs another's schedule. The modules that only uploading
+needs (requests among them) are imported only when a camera has a token, which keeps an idle
+uploader small.
+"""
 
 import logging
 import os
@@ -6,24 +12,19 @@ import signal
 import sys
 import threading
 import time
-from typing import Mapping, Optional
+from typing import Mapping
 
 from appliance import log as applog
+from appliance.cameras import Camera
 from appliance.envparse import EXIT_CONFIG, load_or_exit
 
 from . import healthcheck
 from .config import Config, load
-from .connect import ConnectClient
 from .fingerprint import Fingerprint, FingerprintError, resolve
-from .healthcheck import Beacon
-from .loop import Uploader
-from .redact import Redactor
-from .report import Report
-from .schedule import Schedule
-from .snapshotfetch import SnapshotSource
+from .redact import Redactor, hint
 
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
-# How long shutdown waits for the loop; its cancelled HTTP calls make it return at once.
+# How long shutdown waits for each loop; its cancelled HTTP calls make it return at once.
 JOIN_TIMEOUT = 1.0
 HEALTH_MARGIN = 30.0
 
@@ -31,11 +32,11 @@ HEALTH_MARGIN = 30.0
 def main(environ: Mapping[str, str]) -> int:
     config = load_or_exit("uploader", load, environ)
     log = applog.setup("uploader")
-    _keep_the_token_out_of_output(Redactor(config.token), log)
+    _keep_secrets_out_of_output(Redactor(config.secrets), log)
     # Signals are taken synchronously by sigwait below; every thread started later inherits the mask.
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
-        if config.uploads_enabled:
+        if config.uploading:
             return _serve(config, log)
         return _idle(config, log)
     except (FingerprintError, _SetupError) as error:
@@ -47,7 +48,7 @@ class _SetupError(Exception):
     pass
 
 
-def _keep_the_token_out_of_output(redact: Redactor, log: logging.Logger) -> None:
+def _keep_secrets_out_of_output(redact: Redactor, log: logging.Logger) -> None:
     """Every log line, warning and uncaught error goes through the redacting log handler."""
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)
@@ -59,69 +60,104 @@ def _keep_the_token_out_of_output(redact: Redactor, log: logging.Logger) -> None
 
 
 def _serve(config: Config, log: logging.Logger) -> int:
-    fingerprint = resolve(config.fingerprint, config.state_dir)
-    source = SnapshotSource(config.snapshot_url)
-    client = ConnectClient(config.connect_url, config.token, fingerprint.value)
-    grace = source.total_timeout + 2 * client.total_timeout + HEALTH_MARGIN
+    from .connect import ConnectClient
+    from .loop import Uploader
+    from .report import CameraLog, Report
+    from .schedule import Schedule
+    from .snapshotfetch import SnapshotSource
+
+    fingerprints = {camera.number: resolve(camera, config.state_dir) for camera in config.uploading}
+    _first_health(config, healthcheck.RUNNING)
+    health = healthcheck.HealthFile(config.health_file, log)
+    _log_start(config, log)
     now = time.monotonic()
-    _first_health(config, healthcheck.RUNNING, now + grace)
-    _log_start(config, log, fingerprint)
-    if fingerprint.origin == "new":
-        log.info("new camera fingerprint %s stored in %s: Prusa Connect binds the token to it on the first "
-                 "upload, so keep the uploader's state volume (docker compose down -v deletes it)",
-                 fingerprint.value, fingerprint.path)
-    uploader = Uploader(
-        source=source, client=client, schedule=Schedule(config.interval, now),
-        beacon=Beacon(config.health_file, grace, log), report=Report(log, time.monotonic),
-        camera_name=config.camera_name, fingerprint=fingerprint.value, clock=time.monotonic)
+    loops, closers = [], []
+    for camera in config.cameras:
+        camera_log = CameraLog(log, camera.name)
+        fingerprint = fingerprints.get(camera.number)
+        _log_camera(config, camera, camera_log, fingerprint)
+        if fingerprint is None:
+            continue
+        source = SnapshotSource(config.snapshot_url(camera))
+        client = ConnectClient(config.connect_url, camera.upload.token, fingerprint.value)
+        grace = source.total_timeout + 2 * client.total_timeout + HEALTH_MARGIN
+        uploader = Uploader(
+            source=source, client=client, schedule=Schedule(camera.upload.interval, now),
+            beacon=health.beacon(f"the upload loop of {camera.name}", grace),
+            report=Report(camera_log, time.monotonic), camera=camera, fingerprint=fingerprint.value,
+            clock=time.monotonic)
+        loops.append((f"upload-camera{camera.number}", uploader.run))
+        closers += [client.close, source.close]
+    return _run_until_signal(log, loops, closers)
+
+
+def _run_until_signal(log: logging.Logger, loops, closers) -> int:
     stop = threading.Event()
-    loop = threading.Thread(target=uploader.run, args=(stop,), name="upload-loop", daemon=True)
-    loop.start()
+    threads = [threading.Thread(target=run, args=(stop,), name=name, daemon=True) for name, run in loops]
+    for thread in threads:
+        thread.start()
     received = signal.sigwait(STOP_SIGNALS)
     log.info("stopping on %s", signal.Signals(received).name)
     stop.set()
-    client.close()
-    source.close()
-    loop.join(JOIN_TIMEOUT)
+    for close in closers:
+        close()
+    deadline = time.monotonic() + JOIN_TIMEOUT
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
     log.info("stopped")
     return 0
 
 
 def _idle(config: Config, log: logging.Logger) -> int:
-    _first_health(config, healthcheck.DISABLED, None)
-    _log_start(config, log, None)
-    log.warning("uploads disabled: PRUSA_CONNECT_TOKEN is empty. To enable them, open the printer in Prusa "
-                "Connect, Camera > Add new other camera, copy the token into PRUSA_CONNECT_TOKEN (.env) and run "
-                "docker compose up -d")
+    _first_health(config, healthcheck.DISABLED)
+    _log_start(config, log)
+    tokens = ", ".join(camera.variable("token") for camera in config.cameras)
+    log.warning("uploads disabled: %s %s empty. To enable them, open the printer in Prusa Connect, Camera > Add "
+                "new other camera, copy the token into %s (.env) and run docker compose up -d",
+                tokens, "is" if len(config.cameras) == 1 else "are", config.cameras[0].variable("token"))
     received = signal.sigwait(STOP_SIGNALS)
     log.info("stopping on %s", signal.Signals(received).name)
     return 0
 
 
-def _first_health(config: Config, state: str, deadline: Optional[float]) -> None:
+def _first_health(config: Config, state: str) -> None:
     try:
         os.makedirs(os.path.dirname(config.health_file), exist_ok=True)
-        healthcheck.write(config.health_file, state, deadline)
+        healthcheck.write(config.health_file, state, {})
     except OSError as error:
         raise _SetupError(f"cannot write the health file HEALTH_FILE={config.health_file}: "
                           f"{error.strerror or type(error).__name__}; mount a writable tmpfs there") from None
 
 
-def _log_start(config: Config, log: logging.Logger, fingerprint: Optional[Fingerprint]) -> None:
-    if fingerprint is None:
-        shown = "(not needed without a token)"
-    elif fingerprint.origin == "stored":
-        shown = f"{fingerprint.value} (stored in {fingerprint.path})"
-    elif fingerprint.origin == "new":
-        shown = f"{fingerprint.value} (new)"
-    else:
-        shown = fingerprint.value
-    log.info("starting: SNAPSHOT_URL=%s PRUSA_CONNECT_URL=%s PRUSA_CONNECT_TOKEN=%s PRUSA_CONNECT_FINGERPRINT=%s "
-             "UPLOAD_INTERVAL=%g CAMERA_NAME=%r STATE_DIR=%s HEALTH_FILE=%s",
-             config.snapshot_url, config.connect_url, config.token_hint, shown, config.interval,
-             config.camera_name, config.state_dir, config.health_file)
+def _log_start(config: Config, log: logging.Logger) -> None:
+    log.info("starting: FRAME_SERVER_URL=%s PRUSA_CONNECT_URL=%s STATE_DIR=%s HEALTH_FILE=%s, cameras %s",
+             config.frame_server_url, config.connect_url, config.state_dir, config.health_file,
+             ", ".join(str(camera.number) for camera in config.cameras))
     for warning in config.warnings:
         log.warning("%s", warning)
+
+
+def _log_camera(config: Config, camera: Camera, log: logging.LoggerAdapter, fingerprint) -> None:
+    """The camera's effective settings, under the names of its own variables; the token as its last 4 characters."""
+    token = camera.variable("token")
+    if fingerprint is None:
+        log.info("camera %d: uploads off: %s is empty", camera.number, token)
+        return
+    log.info("camera %d: SNAPSHOT_URL=%s %s=%s %s=%s %s=%g %s=%r", camera.number, config.snapshot_url(camera),
+             token, hint(camera.upload.token), camera.variable("fingerprint"), _shown(fingerprint),
+             camera.variable("upload_interval"), camera.upload.interval, camera.variable("name"), camera.name)
+    if fingerprint.origin == "new":
+        log.info("new camera fingerprint %s stored in %s: Prusa Connect binds the token to it on the first "
+                 "upload, so keep the uploader's state volume (docker compose down -v deletes it)",
+                 fingerprint.value, fingerprint.path)
+
+
+def _shown(fingerprint: Fingerprint) -> str:
+    if fingerprint.origin == "stored":
+        return f"{fingerprint.value} (stored in {fingerprint.path})"
+    if fingerprint.origin == "new":
+        return f"{fingerprint.value} (new)"
+    return fingerprint.value
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ class ConnectClient:
                  connect_timeout: float = 5.0, total_timeout: float = 15.0):
         self.base_url = base_url.rstrip("/")
         self._headers = {"Token": token, "Fingerprint": fingerprint}
-        self._redact = Redactor(token)
+        self._redact = Redactor([token])
         self.total_timeout = total_timeout
         self._transfer = Transfer(connect_timeout, total_timeout)
 

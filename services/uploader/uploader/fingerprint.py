@@ -1,8 +1,9 @@
-"""The camera's fingerprint: the configured one, or one generated once and kept in the state directory.
+"""Each camera's fingerprint: the configured one, or one generated once and kept in the state directory.
 
 Prusa Connect binds a camera token to the first fingerprint used with it, so the stored one must
 never change by accident: it is written atomically and an unreadable or invalid file stops the
-service instead of being replaced.
+service instead of being replaced. Camera 1's file is `fingerprint`, the one the uploader kept
+before it knew more than one camera, so an upgrade keeps it; camera N's is `cameraN-fingerprint`.
 """
 
 import contextlib
@@ -12,9 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable
 
-from .config import FINGERPRINT_PATTERN
-
-FILE_NAME = "fingerprint"
+from appliance.cameras import FINGERPRINT_PATTERN, Camera
 
 
 class FingerprintError(Exception):
@@ -24,15 +23,20 @@ class FingerprintError(Exception):
 @dataclass(frozen=True)
 class Fingerprint:
     value: str
-    origin: str  # "PRUSA_CONNECT_FINGERPRINT", "stored" or "new"
+    origin: str  # "configured", "stored" or "new"
     path: str  # where the stored one lives ("" when configured)
 
 
-def resolve(configured: str, state_dir: str, generate: Callable[[], str] = lambda: str(uuid.uuid4())) -> Fingerprint:
-    """The configured fingerprint, else the stored one, else a new one stored in `state_dir`."""
-    if configured:
-        return Fingerprint(configured, "PRUSA_CONNECT_FINGERPRINT", "")
-    path = os.path.join(state_dir, FILE_NAME)
+def file_name(number: int) -> str:
+    return "fingerprint" if number == 1 else f"camera{number}-fingerprint"
+
+
+def resolve(camera: Camera, state_dir: str, generate: Callable[[], str] = lambda: str(uuid.uuid4())) -> Fingerprint:
+    """The camera's configured fingerprint, else its stored one, else a new one stored in `state_dir`."""
+    variable = camera.variable("fingerprint")
+    if camera.upload.fingerprint:
+        return Fingerprint(camera.upload.fingerprint, "configured", "")
+    path = os.path.join(state_dir, file_name(camera.number))
     try:
         with open(path, encoding="ascii") as file:
             stored = file.read().strip()
@@ -43,7 +47,7 @@ def resolve(configured: str, state_dir: str, generate: Callable[[], str] = lambd
     if stored is not None:
         if not re.fullmatch(FINGERPRINT_PATTERN, stored):
             raise FingerprintError(
-                f"{path} does not hold a valid camera fingerprint; set PRUSA_CONNECT_FINGERPRINT to the one "
+                f"{path} does not hold a valid camera fingerprint; set {variable} to the one "
                 "the camera was added with, or delete the file to generate a new one (and re-add the camera "
                 "in Prusa Connect)")
         return Fingerprint(stored, "stored", path)
@@ -53,7 +57,7 @@ def resolve(configured: str, state_dir: str, generate: Callable[[], str] = lambd
     except OSError as error:
         raise FingerprintError(
             f"cannot store a new camera fingerprint in STATE_DIR={state_dir}: {_reason(error)}; mount a "
-            "writable volume there or set PRUSA_CONNECT_FINGERPRINT") from None
+            f"writable volume there or set {variable}") from None
     return Fingerprint(value, "new", path)
 
 

@@ -8,6 +8,7 @@ import threading
 from typing import Callable, Optional, Tuple
 
 from appliance.backoff import Backoff
+from appliance.cameras import Camera
 
 from .transfer import Cancelled
 from .connect import ConnectClient, Outcome, Result
@@ -29,13 +30,13 @@ PACES = {
 
 class Uploader:
     def __init__(self, *, source: SnapshotSource, client: ConnectClient, schedule: Schedule, beacon: Beacon,
-                 report: Report, camera_name: str, fingerprint: str, clock: Callable[[], float]):
+                 report: Report, camera: Camera, fingerprint: str, clock: Callable[[], float]):
         self._source = source
         self._client = client
         self._schedule = schedule
         self._beacon = beacon
         self._report = report
-        self._camera_name = camera_name
+        self._camera = camera
         self._fingerprint = fingerprint
         self._clock = clock
         self._last: Optional[Snapshot] = None  # the last frame Connect accepted
@@ -91,8 +92,8 @@ class Uploader:
             return Pace.SKIP, False, (("snapshot", got.kind), got.text)
         result = self._client.put_snapshot(got.data)
         if not result.ok:
-            text = explain(result, size=len(got.data), resolution=got.size, fingerprint=self._fingerprint,
-                           connect_url=self._client.base_url)
+            text = explain(result, camera=self._camera.number, size=len(got.data), resolution=got.size,
+                           fingerprint=self._fingerprint, connect_url=self._client.base_url)
             return PACES[result.outcome], True, (result.kind, text)
         self._last = got
         self._report.uploaded(len(got.data), result)
@@ -103,8 +104,8 @@ class Uploader:
         """/c/info once Connect accepts snapshots, and again when the resolution changes."""
         if resolution is None or resolution == self._info_sent or self._clock() < self._info_retry_at:
             return
-        result: Result = self._client.put_info(self._camera_name, *resolution)
-        self._report.info(result, self._camera_name, resolution, INFO_RETRY)
+        result: Result = self._client.put_info(self._camera.name, *resolution)
+        self._report.info(result, self._camera.name, resolution, INFO_RETRY)
         if result.ok:
             self._info_sent = resolution
         else:

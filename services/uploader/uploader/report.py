@@ -9,6 +9,7 @@ import os
 import traceback
 from typing import Callable, Optional, Tuple
 
+from appliance.cameras import variable
 from appliance.statelog import StateLog
 
 from .connect import Outcome, Result
@@ -16,10 +17,12 @@ from .connect import Outcome, Result
 SUMMARY_EVERY = 60.0
 
 
-def explain(result: Result, *, size: int, resolution: Optional[Tuple[int, int]], fingerprint: str,
+def explain(result: Result, *, camera: int, size: int, resolution: Optional[Tuple[int, int]], fingerprint: str,
             connect_url: str) -> str:
-    """The one line a user needs for a failed upload: what Connect said and what to do about it."""
+    """The one line a user needs for a failed upload of camera number `camera`: what Connect said and
+    what to do about it, naming that camera's variables."""
     outcome = result.outcome
+    token, fingerprint_variable = variable(camera, "token"), variable(camera, "fingerprint")
     if outcome is Outcome.RETRY_LATER:
         if result.status is None:
             return f"Prusa Connect unreachable: {result.cause}"
@@ -27,23 +30,34 @@ def explain(result: Result, *, size: int, resolution: Optional[Tuple[int, int]],
     if outcome is Outcome.AUTH and result.code == "FORBIDDEN_INVALID_FINGERPRINT":
         return (f"Prusa Connect refused the fingerprint ({result.cause}): the token is bound to the fingerprint "
                 f"first used with it, and this camera's is {fingerprint}. Fix: in Prusa Connect delete the "
-                "camera, add it again with 'Add new other camera' and set its new token in PRUSA_CONNECT_TOKEN; "
-                "or set PRUSA_CONNECT_FINGERPRINT to the fingerprint first used with this token")
+                f"camera, add it again with 'Add new other camera' and set its new token in {token}; "
+                f"or set {fingerprint_variable} to the fingerprint first used with this token")
     if outcome is Outcome.AUTH and result.status == 401:
-        return (f"Prusa Connect refused the token ({result.cause}): set PRUSA_CONNECT_TOKEN to the token Prusa "
+        return (f"Prusa Connect refused the token ({result.cause}): set {token} to the token Prusa "
                 "Connect shows for this camera (printer > Camera > Add new other camera)")
     if outcome is Outcome.AUTH:
-        return (f"Prusa Connect refused the token or the fingerprint ({result.cause}): check PRUSA_CONNECT_TOKEN; "
+        return (f"Prusa Connect refused the token or the fingerprint ({result.cause}): check {token}; "
                 f"if the token was first used with another fingerprint than {fingerprint}, delete the camera "
                 "in Prusa Connect, add it again and set its new token")
     if outcome is Outcome.TOO_LARGE:
         shape = f"{resolution[0]}x{resolution[1]}, " if resolution else ""
         return (f"Prusa Connect refused the image as too large ({result.cause}; {shape}{size} bytes): lower "
-                "CAMERA_WIDTH and CAMERA_HEIGHT or CAMERA_QUALITY")
+                f"{variable(camera, 'width')} and {variable(camera, 'height')} or {variable(camera, 'quality')}")
     if outcome is Outcome.NOT_FOUND:
         return (f"Prusa Connect does not know this address or camera ({result.cause}): check PRUSA_CONNECT_URL "
                 f"(now {connect_url}) and that the camera still exists in Prusa Connect")
     return f"Prusa Connect rejected the upload ({result.cause})"
+
+
+class CameraLog(logging.LoggerAdapter):
+    """A logger whose every line starts with the camera's name, so that each camera's lines read apart."""
+
+    def __init__(self, log: logging.Logger, name: str):
+        super().__init__(log, {})
+        self._prefix = f"{name}: "
+
+    def process(self, msg, kwargs):
+        return self._prefix + msg, kwargs
 
 
 def duration(seconds: float) -> str:

@@ -1,0 +1,119 @@
+"""No 502 window after a restart: in the running compose stack the frame server is crashed (SIGKILL of
+the http container's service process) several times; Docker restarts the container (`restart:
+unless-stopped`). For each crash: from the container being up again (Docker's StartedAt) to the first
+200 of GET /snapshot.jpg through the door, polled every POLL_S on a new connection each time. The
+floor is the frame server's own start: from StartedAt to its log line for the first frame of the feed.
+
+`docker kill` itself would not do: Docker counts a killed container as stopped by hand and does not
+restart it. The process is killed from inside the container instead, by the user it runs as.
+"""
+
+import http.client
+import json
+import subprocess
+import time
+from datetime import datetime, timezone
+from typing import List, Optional, Tuple
+
+POLL_S = 0.02
+PATH = "/snapshot.jpg"
+READY = "feed connected"  # the frame server's log line once the feed's first frame is in
+RUNNING_S = 11.0  # Docker resets its restart delay once a container has run 10 s: each kill alike
+TIMEOUT_S = 60.0
+
+
+def epoch(text: str) -> float:
+    """Docker's RFC 3339 time with nanoseconds (`2026-12-01T07:20:01.123456789Z`) in epoch seconds."""
+    text = text.strip()
+    whole, _, rest = text.partition(".")
+    fraction = rest.rstrip("Z").split("+")[0] if rest else "0"
+    moment = datetime.strptime(whole.rstrip("Z"), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    return moment.timestamp() + float("0." + (fraction or "0"))
+
+
+def window(started: float, probes: List[Tuple[float, Optional[int]]]) -> dict:
+    """From the probes made after a kill ((answered at, status; None: no HTTP answer)): the first 200 after
+    `started`, how long after it that came, and what the door answered before it, while the container was
+    down and once it was up."""
+    failures: dict = {"down": {}, "up": {}}
+    for answered, status in probes:
+        if status == 200 and answered >= started:
+            return {"up_to_200_s": answered - started, "failures": failures}
+        counts = failures["up" if answered >= started else "down"]
+        key = "no answer" if status is None else str(status)
+        counts[key] = counts.get(key, 0) + 1
+    return {"up_to_200_s": None, "failures": failures}
+
+
+def first_line_time(log: str, text: str) -> Optional[float]:
+    """The time of the first `docker logs --timestamps` line that contains `text`."""
+    for line in log.splitlines():
+        stamp, _, rest = line.partition(" ")
+        if text in rest:
+            return epoch(stamp)
+    return None
+
+
+def _probe(port: int) -> Optional[int]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    try:
+        connection.request("GET", PATH)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except OSError:
+        return None
+    finally:
+        connection.close()
+
+
+def _state(container: str) -> dict:
+    out = subprocess.run(["docker", "inspect", "--format", "{{json .State}}", container], capture_output=True,
+                         text=True, check=True, timeout=30).stdout
+    return json.loads(out)
+
+
+def _restarts(container: str) -> int:
+    out = subprocess.run(["docker", "inspect", "--format", "{{.RestartCount}}", container], capture_output=True,
+                         text=True, check=True, timeout=30).stdout
+    return int(out)
+
+
+def _serving(port: int, container: str, timeout: float) -> None:
+    """Until the door answers 200 and the container has run RUNNING_S."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = _state(container)
+        if state["Running"] and time.time() - epoch(state["StartedAt"]) >= RUNNING_S and _probe(port) == 200:
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"the stack did not serve {PATH} again within {timeout:g} s")
+
+
+def measure(port: int, container: str, kills: int) -> dict:
+    """`kills` crashes of `container`'s service, each once it has served for RUNNING_S; the window after each."""
+    results = []
+    for _ in range(kills):
+        _serving(port, container, TIMEOUT_S + RUNNING_S)
+        before = _restarts(container)
+        killed = time.time()
+        # run-service is the container's PID 1; its only child is the service (the gunicorn master)
+        subprocess.run(["docker", "exec", container, "sh", "-c", "kill -KILL $(cat /proc/1/task/1/children)"],
+                       capture_output=True, check=True, timeout=30)
+        probes = []
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline:
+            status = _probe(port)
+            probes.append((time.time(), status))
+            if status == 200 and _restarts(container) > before:
+                break
+            time.sleep(POLL_S)
+        state = _state(container)
+        started = epoch(state["StartedAt"])
+        log = subprocess.run(["docker", "logs", "--timestamps", "--since", state["StartedAt"], container],
+                             capture_output=True, text=True, timeout=30)
+        ready = first_line_time(log.stdout + log.stderr, READY)
+        result = window(started, probes)
+        results.append({**result, "kill_to_up_s": started - killed,
+                        "ready_s": None if ready is None else ready - started})
+    return {"path": PATH, "poll_s": POLL_S, "kills": results}

@@ -103,6 +103,38 @@ def test_healthz_says_the_picture_is_the_test_pattern(stack):
     assert body["feed_connected"] is True
 
 
+def camera_of(jpeg):
+    """The camera number the test pattern wrote into the frame."""
+    return int(next(c for c in comments(jpeg) if c.startswith(SYNTHETIC_MARK)).split(b"camera=")[1].split()[0])
+
+
+@pytest.mark.parametrize("number, size, snapshot, stream", [
+    (1, (640, 480), "/webcam/?action=snapshot", "/webcam/?action=stream"),
+    (1, (640, 480), "/webcam1/snapshot.jpg", "/webcam1/stream.mjpg"),
+    (2, (320, 240), "/webcam2/?action=snapshot", "/webcam2/?action=stream"),
+    (2, (320, 240), "/webcam2/snapshot", "/webcam2/stream"),
+])
+def test_each_camera_shows_its_own_picture_at_its_own_paths(stack, number, size, snapshot, stream):
+    wait_for(lambda: get(snapshot).status_code == 200, 60, f"camera {number}'s first frame through nginx")
+    picture = get(snapshot).content
+    assert (camera_of(picture), dimensions(picture)) == (number, size)
+    with get(stream, stream=True, timeout=10) as response:
+        assert response.status_code == 200
+        parts = read_parts(response.raw, boundary_of(response.headers["Content-Type"]))
+        pictures = [next(parts)[1] for _ in range(3)]
+    assert [(camera_of(p), dimensions(p)) for p in pictures] == [(number, size)] * 3
+
+
+def test_healthz_reports_both_cameras_and_a_camera_that_is_off_is_404(stack):
+    wait_for(lambda: get("/healthz").status_code == 200, 60, "both cameras fresh")
+    cameras = get("/healthz").json()["cameras"]
+    assert [(c["camera"], c["name"], c["source"]) for c in cameras] == [(1, "E2E printer", "synthetic"),
+                                                                         (2, "E2E overview", "synthetic")]
+    response = get("/webcam3/snapshot.jpg")
+    assert response.status_code == 404
+    assert response.text.startswith("camera 3 is off: set CAMERA3_SOURCE to ") and response.text.count("\n") == 1
+
+
 # Run inside the feed container: the pids of its camera processes, by camera number (FEED_CAMERA).
 CAMERA_PIDS = """
 import json, os

@@ -216,7 +216,8 @@ def _stack(stack) -> list:
                "not counted), so the uploader uploads throughout" if standins else "") + ". Idle: no viewer"
             + (f" ({uploads['idle']} uploads accepted)" if uploads else "") + ". Loaded: "
             f"{stack['viewers']} stream viewers through nginx (about {stack['viewer_fps']:.1f} frames/s each"
-            + (f"; {uploads['loaded']} uploads accepted in the {stack['seconds']:g} s" if uploads else "")
+            + (f"; {uploads['loaded']} uploads accepted in the {stack['seconds']:g} s, "
+               f"{uploads.get('total', 'n/a')} in all" if uploads else "")
             + (f"; errors: {stack['errors']}" if stack["errors"] else "") + "). CPU in % of one core, the mean of "
             "the samples; memory the largest sample (`docker stats` MEM USAGE). The feed container runs the "
             "synthetic camera, which draws and encodes every frame: on a Pi rpicam-vid does that work instead; "

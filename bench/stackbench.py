@@ -160,6 +160,7 @@ def run(workdir: Path, viewers: int, seconds: float, samples: int, kills: int) -
     python_image = first_line(["docker", "run", "--rm", "--network", "none", "--entrypoint", "python3", IMAGE,
                                "--version"])
     try:
+        up = time.time()
         stack.compose("up", "-d", timeout=300)
         stack.wait_healthy(180)
         idle_from = time.time()
@@ -175,7 +176,8 @@ def run(workdir: Path, viewers: int, seconds: float, samples: int, kills: int) -
         loaded = stack.stats(samples)
         got = streambench.collect(spawned, timeout=seconds + 120)
         parts = sum(c["parts"] for c in got["clients"])
-        uploads = {"idle": idle_uploads, "loaded": stack.uploads(start_ns / 1e9, end_ns / 1e9)}
+        uploads = {"idle": idle_uploads, "loaded": stack.uploads(start_ns / 1e9, end_ns / 1e9),
+                   "total": stack.uploads(up, time.time())}
         http = next(container for container, service in stack.services().items() if service == "http")
         restarts = restartbench.measure(stack.port, http, kills)
     finally:

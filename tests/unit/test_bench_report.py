@@ -9,7 +9,7 @@ MACHINE = {"date": "2026-12-01 08:00 UTC", "nproc": 2, "cpu": "cpu", "kernel": "
            "packages": {"gunicorn": "23"}}
 STACK = {
     "python_image": "Python 3.13.5", "settings": {"FEED_SOURCE": "synthetic"}, "viewers": 10, "seconds": 15,
-    "standins": ["prusa-connect"], "uploads": {"idle": 1, "loaded": 2}, "viewer_fps": 29.9, "errors": [],
+    "standins": ["prusa-connect"], "uploads": {"idle": 1, "loaded": 2, "total": 4}, "viewer_fps": 29.9, "errors": [],
     "idle": {"feed": {"cpu_percent": 5.0, "mem_mib": 22.0}, "http": {"cpu_percent": 1.0, "mem_mib": 30.5},
              "nginx": {"cpu_percent": 0.0, "mem_mib": 3.5}, "prusa-connect": {"cpu_percent": 0.0, "mem_mib": 11.0}},
     "loaded": {"feed": {"cpu_percent": 5.0, "mem_mib": 22.0}, "http": {"cpu_percent": 3.0, "mem_mib": 32.0},
@@ -34,7 +34,7 @@ def test_the_stack_section_lists_every_container_the_counted_total_the_floors_an
     assert "| **counted (no feed, no stand-in)** |  | 34.0 |  | 36.0 |" in section
     assert "http (gevent) 24.4; python3 (nothing) 3.2" in section
     assert "| 1 | 0.66 | 0.70 | 0.68 | 502 x23 | 502 x21, 503 x1 |" in section
-    assert "2 uploads accepted in the 15 s" in section
+    assert "2 uploads accepted in the 15 s, 4 in all" in section
     assert "| Python (images) | Python 3.13.5 |" in report
     assert "Time per section: stack 1.5 min" in report
 

@@ -101,12 +101,16 @@ def measure(port: int, container: str, kills: int) -> dict:
         subprocess.run(["docker", "exec", container, "sh", "-c", "kill -KILL $(cat /proc/1/task/1/children)"],
                        capture_output=True, check=True, timeout=30)
         probes = []
+        started = None  # known once a 200 comes after Docker has restarted the container
         deadline = time.monotonic() + TIMEOUT_S
         while time.monotonic() < deadline:
             status = _probe(port)
-            probes.append((time.time(), status))
-            if status == 200 and _restarts(container) > before:
-                break
+            answered = time.time()
+            probes.append((answered, status))
+            if status == 200 and started is None and _restarts(container) > before:
+                started = epoch(_state(container)["StartedAt"])
+            if status == 200 and started is not None and answered >= started:
+                break  # not the old worker, which may answer for a moment after its master is killed
             time.sleep(POLL_S)
         state = _state(container)
         started = epoch(state["StartedAt"])

@@ -63,15 +63,6 @@ def variables_read(service):
     return asked
 
 
-def camera_variables():
-    from appliance import cameras
-    asked = set()
-    for environ in (AskedEnviron(), AskedEnviron(ALL_CAMERAS_ON)):
-        cameras.load(environ, capture=True, upload=True)
-        asked |= environ.asked
-    return asked
-
-
 def compose_text():
     return (ROOT / "compose.yaml").read_text()
 
@@ -161,9 +152,7 @@ def test_compose_passes_every_setting_empty_or_fixed_and_only_to_services_that_r
                 assert value == f"${{{name}:-}}", (
                     f"compose.yaml gives {service} {name}: {value!r}; pass user settings as \"${{{name}:-}}\" "
                     "so that the default lives only in the service's config")
-            # The camera settings are passed ahead of the services that move onto appliance.cameras (issue 11).
-            assert name in read or name in camera_variables(), (
-                f"compose.yaml passes {name} to {service}, whose config never reads it")
+            assert name in read, f"compose.yaml passes {name} to {service}, whose config never reads it"
         unset = read - set(environment) - SET_BY_THE_SERVICE.get(service, set())
         assert not unset, f"{service} reads {sorted(unset)}, which compose.yaml does not pass it"
 

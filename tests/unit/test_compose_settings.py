@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # compose service -> the config modules of the processes its container runs
 SERVICES = {
-    "feed": ("feedrunner.config", "synthcam.config"),
+    "feed": ("feedrunner.config", "synthcam.config", "usbcam.config"),
     "http": ("frameserver.config",),
     "uploader": ("uploader.config",),
     "nginx": ("nginxconf",),
@@ -25,6 +25,9 @@ SERVICES = {
 }
 # Read by a service but never from compose: the feed runner sets them for the camera processes it starts.
 SET_BY_THE_SERVICE = {"feed": {"FEED_CAMERA", "FEED_BIND", "FEED_PORT", "SYNTHETIC_KEEP_SERVING"}}
+# The environment a config module needs beyond compose's to load at all: the USB camera process
+# runs only for a camera whose source is usb.
+NEEDS = {"usbcam.config": {"FEED_SOURCE": "usb", "CAMERA_DEVICE": "/dev/video0"}}
 ANOTHER_CAMERA = re.compile(r"CAMERA([2-9])_")
 ALL_CAMERAS_ON = {f"CAMERA{n}_SOURCE": "synthetic" for n in (2, 3, 4)}
 
@@ -49,15 +52,18 @@ class AskedEnviron(dict):
         return super().__contains__(key)
 
 
-def loaders(service):
-    return [importlib.import_module(name).load for name in SERVICES[service]]
+def configs(service, without=None):
+    """(load, what it NEEDS) of each of the service's config modules; none that NEEDS `without`."""
+    return [(importlib.import_module(name).load, NEEDS.get(name, {})) for name in SERVICES[service]
+            if without not in NEEDS.get(name, {})]
 
 
 def variables_read(service):
     """Every variable the service's config modules read, with cameras 2-4 off and on."""
     asked = set()
-    for load in loaders(service):
-        for environ in (AskedEnviron(), AskedEnviron(ALL_CAMERAS_ON)):
+    for load, needs in configs(service):
+        for extra in ({}, ALL_CAMERAS_ON):
+            environ = AskedEnviron({**needs, **extra})
             load(environ)
             asked |= environ.asked
     return asked
@@ -160,9 +166,9 @@ def test_compose_passes_every_setting_empty_or_fixed_and_only_to_services_that_r
 @pytest.mark.parametrize("service", sorted(SERVICES))
 def test_an_empty_value_counts_as_unset(service):
     """What compose passes for a setting left out of .env."""
-    for environ in ({}, ALL_CAMERAS_ON):
-        empty = {name: "" for name in variables_read(service) if name not in environ}
-        for load in loaders(service):
+    for load, needs in configs(service):
+        for environ in ({**needs}, {**needs, **ALL_CAMERAS_ON}):
+            empty = {name: "" for name in variables_read(service) if name not in environ}
             assert load({**environ, **empty}) == load(environ)
 
 
@@ -190,9 +196,14 @@ def test_the_documented_default_is_the_services_own(name):
     # The documented default, given explicitly, must load the very config that no value loads.
     base = {f"CAMERA{camera.group(1)}_SOURCE": "synthetic"} if camera and not name.endswith("_SOURCE") else {}
     for service in user_settings()[name]:
-        for load in loaders(service):
-            assert load({**base, name: documented}) == load(base), (
+        for load, needs in configs(service, without=name):
+            assert load({**needs, **base, name: documented}) == load({**needs, **base}), (
                 f"{service}: {name} documented as {documented!r}, but its default in the code differs")
+
+
+def test_every_config_module_is_checked():
+    modules = {f"{path.parent.name}.config" for path in (ROOT / "services").glob("*/*/config.py")}
+    assert modules == {name for names in SERVICES.values() for name in names if name.endswith(".config")}
 
 
 def test_only_nginx_publishes_a_port():

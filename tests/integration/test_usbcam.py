@@ -15,6 +15,7 @@ from jpegframes.markers import comments
 from jpegframes.splitter import FrameSplitter
 from service_process import ROOT, ServiceProcess, connect_when_listening, free_port, service_env
 from standins.uvc_capture import MARK, webcam_frames
+from usbcam.__main__ import list_cameras
 from usbcam.v4l2 import capture_command
 
 FAKE_BIN = ROOT / "tests" / "standins" / "bin"
@@ -137,3 +138,32 @@ def test_v4l2_ctl_failing_to_list_is_its_own_words(start, tmp_path):
     usbcam = start(FAKE_V4L2_LISTING=tmp_path / "no-such-listing")
     assert usbcam.exit_status() == 1
     assert usbcam.lines[-1].startswith("usbcam ERROR cannot read the modes of /dev/null: ")
+
+
+
+def test_the_listing_shows_each_cameras_stable_path_and_mjpeg_modes(tmp_path, monkeypatch, capsys):
+    by_id, listings = tmp_path / "by-id", tmp_path / "listings"
+    by_id.mkdir()
+    listings.mkdir()
+    cameras = {"usb-Acme_Cam_1-video-index0": "webcam.txt", "usb-Acme_Cam_1-video-index1": None,
+               "usb-Cheap_Cam-video-index0": "yuyv-only.txt", "usb-Gone_Cam-video-index0": "webcam.txt"}
+    for name, listing in cameras.items():
+        (by_id / name).symlink_to("/dev/null" if "Gone" not in name else tmp_path / "unplugged")
+        text = (LISTINGS / listing).read_text() if listing else "ioctl: VIDIOC_ENUM_FMT\n\tType: Metadata Capture\n\n" \
+            "\t[0]: 'UVCH' (UVC Payload Header Metadata)\n"
+        (listings / name).write_text(text)
+    monkeypatch.setenv("FAKE_V4L2_LISTING", str(listings))
+    assert list_cameras(str(FAKE_BIN / "v4l2-ctl"), str(by_id)) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{by_id}/usb-Acme_Cam_1-video-index0 (/dev/null): MJPEG 1920x1080 at 30, 15 fps; 1280x720 at 30, 25, "
+        "15 fps; 640x480 at 30 fps",
+        f"{by_id}/usb-Acme_Cam_1-video-index1 (/dev/null): no video modes: not a capture node (a webcam's second "
+        "node carries metadata)",
+        f"{by_id}/usb-Cheap_Cam-video-index0 (/dev/null): no MJPEG, only YUYV: not usable (README, USB cameras)",
+        f"{by_id}/usb-Gone_Cam-video-index0: cannot read the modes of {by_id}/usb-Gone_Cam-video-index0: "
+        f"Cannot open device {by_id}/usb-Gone_Cam-video-index0, exiting."]
+
+
+def test_the_listing_says_when_there_is_no_camera(tmp_path, capsys):
+    assert list_cameras(str(FAKE_BIN / "v4l2-ctl"), str(tmp_path / "by-id")) == 1
+    assert capsys.readouterr().out == f"no USB cameras under {tmp_path / 'by-id'}: is one plugged in? (ls -l /dev/v4l /dev/video*)\n"

@@ -30,9 +30,10 @@ def main() -> int:
     for camera, source in zip(config.cameras, sources):
         capture, port = camera.capture, config.port(camera)
         device = f" {capture.device}," if source == "usb" or (source == "rpicam" and capture.device != "0") else ""
-        log.info("camera %d (%s): %s=%s: serving %s,%s %dx%d at %d fps, quality %d, on tcp port %d",
+        quality = "" if source == "usb" else f", quality {capture.quality}"  # a USB camera codes its own JPEGs
+        log.info("camera %d (%s): %s=%s: serving %s,%s %dx%d at %d fps%s, on tcp port %d",
                  camera.number, camera.name, camera.variable("source"), camera.source, _LABELS[source], device,
-                 capture.width, capture.height, capture.fps, capture.quality, port)
+                 capture.width, capture.height, capture.fps, quality, port)
         argv, extra_env = camera_command(camera, source, port, rpicam_vid)
         supervisors.append(Supervisor(f"camera {camera.number}", argv, {**os.environ, **extra_env}))
 

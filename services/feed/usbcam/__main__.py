@@ -41,19 +41,26 @@ def _modes(v4l2_ctl: str, device: str):
     return parse_formats(listing.stdout)
 
 
-def list_cameras(v4l2_ctl: str) -> int:
-    devices = sorted(glob.glob(os.path.join(BY_ID, "*")))
+def list_cameras(v4l2_ctl: str, by_id: str = BY_ID) -> int:
+    """Print each camera under `by_id` with its MJPEG modes; 1 when there is none."""
+    devices = sorted(glob.glob(os.path.join(by_id, "*")))
     if not devices:
-        print(f"no USB cameras under {BY_ID}: is one plugged in? (ls -l /dev/v4l /dev/video*)")
+        print(f"no USB cameras under {by_id}: is one plugged in? (ls -l /dev/v4l /dev/video*)")
         return 1
     for device in devices:
         try:
-            modes = mjpeg_modes(_modes(v4l2_ctl, device))
+            formats = _modes(v4l2_ctl, device)
         except OSError as error:
             print(f"{device}: {error}")
             continue
-        print(f"{device} ({os.path.realpath(device)}): " + ("MJPEG " + "; ".join(map(str, modes)) if modes
-                                                             else "no MJPEG: not usable (see README, USB cameras)"))
+        modes = mjpeg_modes(formats)
+        if modes:
+            said = "MJPEG " + "; ".join(map(str, modes))
+        elif any(fmt.modes for fmt in formats):
+            said = "no MJPEG, only " + ", ".join(fmt.fourcc for fmt in formats) + ": not usable (README, USB cameras)"
+        else:
+            said = "no video modes: not a capture node (a webcam's second node carries metadata)"
+        print(f"{device} ({os.path.realpath(device)}): {said}")
     return 0
 
 

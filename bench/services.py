@@ -142,13 +142,13 @@ def project_nginx(workdir: Path, frameserver_port: int) -> Nginx:
 
     port = free_port()
     config = nginxconf.load({"STREAM_MAX_PER_CLIENT": "1000"})
-    text = nginxconf.render(config, nginxconf.TEMPLATE.read_text(), nginxconf.fixed_address(config.moonraker.host, ""))
+    text = nginxconf.render(config, nginxconf.TEMPLATE.read_text())
     replaced = {
         "/tmp/": f"{workdir}/project-",
-        "listen 7126;": f"listen 127.0.0.1:{port};",
+        "listen 7126 ": f"listen 127.0.0.1:{port} ",
         "127.0.0.1:7127": f"127.0.0.1:{free_port()}",
         "unix:/run/http/frameserver.sock": f"127.0.0.1:{frameserver_port}",
-        "set $gate moonraker-gate:8082;": f"set $gate 127.0.0.1:{free_port()};",
+        "unix:/run/gate/gate.sock": f"unix:{workdir}/no-gate.sock",
     }
     for old, new in replaced.items():
         if old not in text:

@@ -1,9 +1,8 @@
 """Render nginx.conf from the environment, refusing a bad setting, then run nginx.
 
 ALLOWED_CIDRS (space or comma separated) become both `allow` lines and the geo map that
-rejects everyone else before anything else happens. nginx asks Docker's DNS for names at
-request time, but that DNS does not know /etc/hosts, where compose's extra_hosts puts
-host.docker.internal: a MOONRAKER_URL host found there (or an address) is written in as is.
+rejects everyone else before anything else happens. nginx names no host at all: the frame
+server and the gate are unix sockets in shared volumes.
 """
 
 import ipaddress
@@ -11,10 +10,10 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Tuple
+from typing import Mapping, Tuple
 
 from appliance import log as applog
-from appliance.envparse import ConfigError, Env, HttpUrl, load_or_exit
+from appliance.envparse import ConfigError, Env, load_or_exit
 
 DEFAULT_CIDRS = "127.0.0.0/8 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 ::1/128 fc00::/7 fe80::/10"
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
@@ -26,7 +25,6 @@ class NginxConfig:
     allowed_cidrs: Tuple[str, ...]
     stream_max_per_client: int
     access_log: bool
-    moonraker: HttpUrl
 
 
 def parse_cidrs(name: str, text: str) -> Tuple[str, ...]:
@@ -49,36 +47,12 @@ def load(environ: Mapping[str, str]) -> NginxConfig:
         allowed_cidrs=parse_cidrs("ALLOWED_CIDRS", env.str("ALLOWED_CIDRS", DEFAULT_CIDRS)),
         stream_max_per_client=env.int("STREAM_MAX_PER_CLIENT", 5, minimum=1, maximum=1000),
         access_log=env.choice("NGINX_ACCESS_LOG", "off", ("off", "on")) == "on",
-        moonraker=env.http_url("MOONRAKER_URL", "http://host.docker.internal:7125"),
     )
 
 
-def fixed_address(host: str, hosts_text: str) -> Optional[str]:
-    """`host` itself when it is an address, else its address in an /etc/hosts text, else None."""
-    try:
-        ipaddress.ip_address(host)
-        return host
-    except ValueError:
-        pass
-    for line in hosts_text.splitlines():
-        fields = line.split("#", 1)[0].split()
-        if len(fields) >= 2 and host in fields[1:]:
-            return fields[0]
-    return None
-
-
-def render(config: NginxConfig, template: str, moonraker_address: Optional[str]) -> str:
-    """The nginx.conf text; without a fixed address, Moonraker's host is looked up per request."""
-    moonraker = config.moonraker
-    if moonraker_address is None:
-        upstream = moonraker.netloc
-    else:
-        host = f"[{moonraker_address}]" if ":" in moonraker_address else moonraker_address
-        upstream = f"{host}:{moonraker.port}"
+def render(config: NginxConfig, template: str) -> str:
+    """The nginx.conf text."""
     values = {
-        "@MOONRAKER_UPSTREAM@": upstream,
-        "@MOONRAKER_SCHEME@": moonraker.scheme,
-        "@MOONRAKER_URL@": f"{moonraker.scheme}://{moonraker.netloc}",
         "@GEO_LINES@": "\n".join(f"        {c} 1;" for c in config.allowed_cidrs),
         "@ALLOW_LINES@": "\n".join(f"        allow {c};" for c in config.allowed_cidrs),
         "@STREAM_MAX_PER_CLIENT@": str(config.stream_max_per_client),
@@ -92,11 +66,9 @@ def render(config: NginxConfig, template: str, moonraker_address: Optional[str])
 def main() -> None:
     log = applog.setup("nginx")
     config = load_or_exit("nginx", load, os.environ)
-    moonraker_address = fixed_address(config.moonraker.host, Path("/etc/hosts").read_text())
-    RENDERED.write_text(render(config, TEMPLATE.read_text(), moonraker_address))
-    log.info("listening on 7126 for %s; %d streams per client; access log %s; Moonraker at %s",
-             " ".join(config.allowed_cidrs), config.stream_max_per_client, "on" if config.access_log else "off",
-             config.moonraker.netloc if moonraker_address is None else f"{config.moonraker.netloc} ({moonraker_address})")
+    RENDERED.write_text(render(config, TEMPLATE.read_text()))
+    log.info("listening on 7126 for %s; %d streams per client; access log %s",
+             " ".join(config.allowed_cidrs), config.stream_max_per_client, "on" if config.access_log else "off")
     logging.shutdown()
     os.execvp("nginx", ["nginx", "-e", "stderr", "-c", str(RENDERED), "-g", "daemon off;"])
 

@@ -27,10 +27,17 @@ def _free_port() -> int:
 
 PORT = int(os.environ.get("E2E_PORT") or _free_port())
 BASE_URL = f"http://127.0.0.1:{PORT}"
+# The Moonraker stand-in listens on the host's 127.0.0.1 only, as the README asks of Moonraker,
+# on a port of its own per checkout.
+MOONRAKER_PORT = int(os.environ.get("E2E_MOONRAKER_PORT") or _free_port())
+MOONRAKER_URL = f"http://127.0.0.1:{MOONRAKER_PORT}"
 
 
 def port_taken(port: int) -> bool:
+    """Whether something listens on the port; connections of a stack just stopped, left in
+    TIME_WAIT, do not count (docker binds with SO_REUSEADDR too)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -62,7 +69,8 @@ def docker_usable() -> Optional[str]:
 
 class Stack:
     def __init__(self, env: Dict[str, str], workdir: Path):
-        self.env = {**env, "HTTP_PORT": str(PORT), "E2E_IMAGES": PROJECT}
+        self.env = {**env, "HTTP_PORT": str(PORT), "E2E_IMAGES": PROJECT, "MOONRAKER_URL": MOONRAKER_URL,
+                    "E2E_MOONRAKER_PORT": str(MOONRAKER_PORT)}
         self.workdir = workdir
         self.compose = compose_command()
 
@@ -73,9 +81,10 @@ class Stack:
 
     def require_free_port(self) -> None:
         """Fails with a clear line when something else already listens on the stack's port."""
-        if port_taken(PORT):
-            raise AssertionError(f"127.0.0.1:{PORT} is taken by another program: the end-to-end stack needs it "
-                                 "free (set E2E_PORT to another port)")
+        for port, variable in ((PORT, "E2E_PORT"), (MOONRAKER_PORT, "E2E_MOONRAKER_PORT")):
+            if port_taken(port):
+                raise AssertionError(f"127.0.0.1:{port} is taken by another program: the end-to-end stack needs it "
+                                     f"free (set {variable} to another port)")
 
     def run(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
         cmd = [*self.compose, "--project-name", PROJECT, "--project-directory", str(ROOT),

@@ -6,6 +6,7 @@ against the real frame server.
 """
 
 import http.server
+import os
 import shutil
 import subprocess
 import threading
@@ -70,19 +71,22 @@ def upstream():
         yield server
 
 
-def start_nginx(tmp_path, upstream_port, environ, gate_port=None):
-    """Runs the rendered config with the container's names pointed at ports on loopback."""
+def start_nginx(tmp_path, upstream_port, environ, gate_socket=None):
+    """Runs the rendered config with the frame server at a port on loopback and the gate at `gate_socket`."""
     port = free_port()
     config = nginxconf.load(environ)
-    text = nginxconf.render(config, nginxconf.TEMPLATE.read_text(), nginxconf.fixed_address(config.moonraker.host, ""))
+    text = nginxconf.render(config, nginxconf.TEMPLATE.read_text())
     text = (text.replace("/tmp/", f"{tmp_path}/")
-                .replace("listen 7126;", f"listen 127.0.0.1:{port};")
+                .replace("listen 7126 ", f"listen 127.0.0.1:{port} ")
                 .replace("127.0.0.1:7127", f"127.0.0.1:{free_port()}")
                 .replace("unix:/run/http/frameserver.sock", f"127.0.0.1:{upstream_port}")
-                .replace("set $gate moonraker-gate:8082;", f"set $gate 127.0.0.1:{gate_port or free_port()};"))
+                .replace("unix:/run/gate/gate.sock", f"unix:{gate_socket or tmp_path / 'no-gate.sock'}"))
     conf = tmp_path / "nginx.conf"
     conf.write_text(text)
-    proc = subprocess.Popen(["nginx", "-e", "stderr", "-c", str(conf), "-g", "daemon off;"],
+    # In the image nginx and the gate are one user; started by root, nginx's workers would be
+    # nobody, who may not open the gate's socket (mode 660): keep them the user that started the gate.
+    user = ["-g", "user root;"] if os.geteuid() == 0 else []
+    proc = subprocess.Popen(["nginx", "-e", "stderr", "-c", str(conf), "-g", "daemon off;", *user],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         connect_when_listening(port, within=10, timeout=1,

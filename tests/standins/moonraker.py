@@ -9,15 +9,18 @@ Out of process (a container in the end-to-end tests), from the tests/ directory:
     python3 -m standins.moonraker --port 7125 [--host 0.0.0.0] [--notify-interval 0.1]
     GET /_recorded returns the record as JSON, POST /_reset clears it; neither is recorded.
 
-The record: {"requests": [{"method", "path", "query", "headers": [[name, value], ...], "body"}, ...],
-"messages": [{"connection": n, "text": ...}, ...], "websockets_open": n}. A websocket handshake is
-recorded as a GET /websocket request. Headers keep their order and repeats, so a test can tell one
-X-Forwarded-For from two.
+The record: {"connections": n, "requests": [{"method", "target", "path", "query", "headers": [[name,
+value], ...], "body"}, ...], "messages": [{"connection": n, "text": ...}, ...], "websockets_open": n}.
+`connections` counts every TCP connection accepted, even one that never sent a request; `target` is
+the request target exactly as received (a "#" and percent-encodings included). A websocket
+handshake is recorded as a GET /websocket request. Headers keep their order and repeats, so a test
+can tell one X-Forwarded-For from two.
 
 HTTP: GET/HEAD answer Moonraker-like JSON ({"result": ...}) for every path the appliance allows and
 for the ones it must refuse (/access/api_key, /server/config, logs, ...), each distinct so a leak
 shows; any other method on any path answers 200 {"result": "ok"}, as if the action had happened.
-Websocket: answers server.connection.identify, server.info, printer.info, printer.objects.list,
+Websocket: refuses an Origin as Moonraker does (403 unless it names the request's Host or is one of
+`cors_domains`); answers server.connection.identify, server.info, printer.info, printer.objects.list,
 printer.objects.subscribe (then sends notify_status_update every `notify_interval` seconds),
 server.webcams.list, and anything else with "ok"; batches answered as batches; notifications unanswered.
 
@@ -240,11 +243,14 @@ class _Connection:
 
 
 class MoonrakerStandin:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, notify_interval: float = 0.1):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, notify_interval: float = 0.1,
+                 cors_domains: Tuple[str, ...] = ()):
         self.notify_interval = notify_interval
+        self.cors_domains = cors_domains
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.standin = self
         self._changed = threading.Condition()
+        self._connections = 0
         self._requests = []
         self._messages = []
         self._open: Dict[int, _Connection] = {}
@@ -284,12 +290,20 @@ class MoonrakerStandin:
         for connection in connections:
             connection.close()
 
+    def origin_allowed(self, origin: Optional[str], host: Optional[str]) -> bool:
+        """Moonraker's own check of a websocket's Origin (Tornado's, then cors_domains): none, or one
+        naming the Host the request came to, or one listed."""
+        if origin is None:
+            return True
+        return urlsplit(origin).netloc.lower() == host or origin in self.cors_domains
+
     def recorded(self) -> dict:
         with self._changed:
             return self._snapshot()
 
     def reset(self) -> None:
         with self._changed:
+            self._connections = 0
             self._requests.clear()
             self._messages.clear()
             self._changed.notify_all()
@@ -300,9 +314,14 @@ class MoonrakerStandin:
             return self._changed.wait_for(lambda: predicate(self._snapshot()), timeout)
 
     def _snapshot(self) -> dict:
-        return {"requests": [dict(request) for request in self._requests],
+        return {"connections": self._connections, "requests": [dict(request) for request in self._requests],
                 "messages": [dict(message) for message in self._messages],
                 "websockets_open": len(self._open)}
+
+    def _connected(self, count: int) -> None:
+        with self._changed:
+            self._connections += count
+            self._changed.notify_all()
 
     def _record(self, kind: str, entry: dict) -> None:
         with self._changed:
@@ -338,19 +357,29 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args) -> None:
         """Quiet: the record is the log."""
 
+    def setup(self) -> None:
+        super().setup()
+        self.server.standin._connected(1)
+
     def _handle(self) -> None:
         target = urlsplit(self.path)
         standin: MoonrakerStandin = self.server.standin
+        if target.path in ("/_recorded", "/_reset"):
+            standin._connected(-1)  # the test asking, not a client of Moonraker
+            self.close_connection = True
         if target.path == "/_recorded" and self.command == "GET":
             return self._send(200, JSON, _dump(standin.recorded()))
         if target.path == "/_reset" and self.command == "POST":
             standin.reset()
             return self._send(200, JSON, _dump({"result": "ok"}))
         body = self._read_body()
-        standin._record("request", {"method": self.command, "path": target.path, "query": target.query,
+        standin._record("request", {"method": self.command, "target": self.path, "path": target.path,
+                                    "query": target.query,
                                     "headers": [[name, value] for name, value in self.headers.items()],
                                     "body": body.decode("utf-8", "replace")})
         if target.path == "/websocket" and self.headers.get("Upgrade", "").lower() == "websocket":
+            if not standin.origin_allowed(self.headers.get("Origin"), self.headers.get("Host")):
+                return self._send(403, "text/plain", b"Cross origin websockets not allowed")
             return self._websocket(standin)
         if self.command in ("GET", "HEAD"):
             return self._send(*http_get(target.path))

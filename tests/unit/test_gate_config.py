@@ -1,16 +1,17 @@
-"""The gate's settings: defaults, the derived websocket URL, and a one-line error for each bad value."""
+"""The gate's settings: defaults, and a one-line error for each bad value."""
 
 import pytest
 
-from appliance.envparse import ConfigError
+from appliance.envparse import ConfigError, HttpUrl
 from moonraker_gate.config import Config, load
 
 URL_FORM = "expected http://host[:port] or https://host[:port]"
 
 
 def test_defaults():
-    assert load({}) == Config(upstream_url="ws://host.docker.internal:7125/websocket", port=8082,
-                              max_message=262144, connect_timeout=5.0)
+    assert load({}) == Config(moonraker=HttpUrl("http", "127.0.0.1", 7125), socket="/run/gate/gate.sock",
+                              max_message=262144, connect_timeout=5.0, allowed_origins=(), max_sessions=10,
+                              max_sessions_per_client=3)
 
 
 @pytest.mark.parametrize("url, upstream", [
@@ -23,7 +24,7 @@ def test_defaults():
     ("  http://moonraker:7125  ", "ws://moonraker:7125/websocket"),
 ])
 def test_the_websocket_url_is_derived_from_moonraker_url(url, upstream):
-    assert load({"MOONRAKER_URL": url}).upstream_url == upstream
+    assert load({"MOONRAKER_URL": url}).upstream_websocket == upstream
 
 
 @pytest.mark.parametrize("url", ["ftp://printer:7125", "printer:7125", "http://", "http://:7125", "http://printer:99999",
@@ -36,10 +37,12 @@ def test_a_bad_moonraker_url_is_one_line_naming_it(url):
     assert str(error.value) == f"MOONRAKER_URL={url!r} is invalid: {URL_FORM}"
 
 
-@pytest.mark.parametrize("name, value", [("GATE_PORT", "0"), ("GATE_PORT", "http"), ("GATE_MAX_MESSAGE", "100"),
-                                         ("GATE_MAX_MESSAGE", "1e6"), ("GATE_CONNECT_TIMEOUT", "0"),
-                                         ("GATE_CONNECT_TIMEOUT", "nan"), ("GATE_CONNECT_TIMEOUT", "600")])
-def test_a_bad_number_is_one_line_naming_it(name, value):
+@pytest.mark.parametrize("name, value", [("GATE_MAX_MESSAGE", "100"), ("GATE_MAX_MESSAGE", "1e6"),
+                                         ("GATE_CONNECT_TIMEOUT", "0"), ("GATE_CONNECT_TIMEOUT", "nan"),
+                                         ("GATE_CONNECT_TIMEOUT", "600"), ("GATE_MAX_SESSIONS", "0"),
+                                         ("GATE_MAX_SESSIONS", "101"), ("GATE_MAX_SESSIONS_PER_CLIENT", "x"),
+                                         ("GATE_SOCKET", "gate.sock")])
+def test_a_bad_value_is_one_line_naming_it(name, value):
     with pytest.raises(ConfigError) as error:
         load({name: value})
     assert str(error.value).startswith(f"{name}={value!r} is ")
@@ -47,5 +50,29 @@ def test_a_bad_number_is_one_line_naming_it(name, value):
 
 
 def test_numbers_are_read():
-    config = load({"GATE_PORT": "9000", "GATE_MAX_MESSAGE": "1048576", "GATE_CONNECT_TIMEOUT": "2.5"})
-    assert (config.port, config.max_message, config.connect_timeout) == (9000, 1048576, 2.5)
+    config = load({"GATE_MAX_MESSAGE": "1048576", "GATE_CONNECT_TIMEOUT": "2.5", "GATE_MAX_SESSIONS": "40",
+                   "GATE_MAX_SESSIONS_PER_CLIENT": "40"})
+    assert (config.max_message, config.connect_timeout, config.max_sessions, config.max_sessions_per_client) == (
+        1048576, 2.5, 40, 40)
+
+
+def test_more_per_client_than_in_total_is_refused():
+    with pytest.raises(ConfigError) as error:
+        load({"GATE_MAX_SESSIONS": "2"})
+    assert str(error.value) == ("GATE_MAX_SESSIONS_PER_CLIENT=3 is out of range: expected at most "
+                                "GATE_MAX_SESSIONS (2)")
+
+
+def test_allowed_origins_are_read_in_their_normal_form():
+    config = load({"ALLOWED_ORIGINS": "http://Fluidd.lan, https://mainsail.example:8443  http://192.168.1.5:80/"
+                                      " http://fluidd.lan:80"})
+    assert config.allowed_origins == ("http://fluidd.lan:80", "https://mainsail.example:8443", "http://192.168.1.5:80")
+
+
+@pytest.mark.parametrize("entry", ["*", "fluidd.lan", "http://fluidd.lan/app", "ws://fluidd.lan", "http://a:b@x",
+                                   "null", "http://fluidd.lan?x"])
+def test_a_bad_origin_is_one_line_naming_the_entry(entry):
+    with pytest.raises(ConfigError) as error:
+        load({"ALLOWED_ORIGINS": f"http://ok.lan {entry}"})
+    assert str(error.value) == (f"ALLOWED_ORIGINS entry {entry!r} is invalid: expected http://host[:port] or "
+                                "https://host[:port], as a browser's address bar shows it")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from moonraker_gate.allowlist import ALLOWED_METHODS
-from moonraker_gate.rpcfilter import Verdict, check
+from moonraker_gate.rpcfilter import Verdict, answered, busy, check
 
 MAX = 262144
 CONTROLS = ["printer.gcode.script", "printer.print.start", "printer.emergency_stop", "machine.reboot",
@@ -91,7 +91,7 @@ def test_an_allowed_batch_is_forwarded_whole_even_with_one_call():
 
 def test_a_batch_of_denied_notifications_gets_nothing_at_all():
     batch = [{"jsonrpc": "2.0", "method": "machine.reboot"}, {"jsonrpc": "2.0", "method": "machine.shutdown"}]
-    assert check(json.dumps(batch), MAX) == Verdict(denied=("machine.reboot", "machine.shutdown"))
+    assert check(json.dumps(batch), MAX) == Verdict(denied=("machine.reboot", "machine.shutdown"), batch=True)
 
 
 def test_an_empty_batch_is_an_invalid_request():
@@ -177,3 +177,33 @@ def test_only_allowed_calls_ever_reach_moonraker_and_every_call_with_an_id_is_an
 @given(st.text() | st.binary())
 def test_any_text_gets_a_verdict(message):
     assert isinstance(check(message, MAX), Verdict)
+
+
+def test_forwarded_calls_with_ids_await_an_answer():
+    assert check(call("server.info", 7), MAX).awaiting == (7,)
+    assert check(json.dumps({"jsonrpc": "2.0", "method": "server.info"}), MAX).awaiting == ()
+    batch = [{"jsonrpc": "2.0", "method": "server.info", "id": 1}, {"jsonrpc": "2.0", "method": "printer.info"},
+             {"jsonrpc": "2.0", "method": "machine.reboot", "id": 3}, {"jsonrpc": "2.0", "method": "printer.info", "id": 4}]
+    verdict = check(json.dumps(batch), MAX)
+    assert (verdict.awaiting, verdict.batch) == ((1, 4), True)
+
+
+def test_busy_answers_each_forwarded_call_in_the_shape_it_came():
+    single = json.loads(busy(check(call("server.info", 7), MAX), 64))
+    assert single["id"] == 7 and single["error"]["code"] == -32000
+    assert "64 calls already await Moonraker's answer" in single["error"]["message"]
+    batch = [{"jsonrpc": "2.0", "method": "server.info", "id": 1}, {"jsonrpc": "2.0", "method": "printer.info", "id": 2}]
+    assert [reply["id"] for reply in json.loads(busy(check(json.dumps(batch), MAX), 64))] == [1, 2]
+    assert busy(check(json.dumps({"jsonrpc": "2.0", "method": "server.info"}), MAX), 64) is None
+
+
+@pytest.mark.parametrize("message, count", [
+    ('{"jsonrpc": "2.0", "result": {"a": 1}, "id": 3}', 1),
+    ('{"jsonrpc": "2.0", "error": {"code": -1, "message": "x"}, "id": 3}', 1),
+    ('[{"jsonrpc": "2.0", "result": 1, "id": 1}, {"jsonrpc": "2.0", "result": 2, "id": 2}]', 2),
+    ('{"jsonrpc": "2.0", "method": "notify_status_update", "params": [{"id": 1}]}', 0),
+    ('{"jsonrpc": "2.0", "method": "notify_gcode_response", "params": ["ok"]}', 0),
+    ('not json "id"', 0), (b'{"id": 1}', 0),
+])
+def test_answered_counts_the_replies_in_a_message_from_moonraker(message, count):
+    assert answered(message) == count

@@ -1,20 +1,22 @@
-"""What the gate tells Moonraker about the client in its websocket handshake."""
+"""What the gate tells Moonraker about the client: the address nginx gave, its credentials, its Origin."""
 
-from moonraker_gate.session import upstream_headers
+from moonraker_gate.gate import client_of, upstream_headers
 
 
 def test_the_address_nginx_set_is_passed_on():
-    environ = {"REMOTE_ADDR": "172.18.0.5", "HTTP_X_REAL_IP": "192.168.1.20", "HTTP_X_FORWARDED_FOR": "192.168.1.20"}
-    assert upstream_headers(environ) == {"X-Real-IP": "192.168.1.20", "X-Forwarded-For": "192.168.1.20"}
+    environ = {"HTTP_X_REAL_IP": "192.168.1.20", "HTTP_X_FORWARDED_FOR": "192.168.1.20"}
+    assert upstream_headers(environ) == [("X-Real-IP", "192.168.1.20"), ("X-Forwarded-For", "192.168.1.20")]
+    assert client_of(environ) == "192.168.1.20"
 
 
-def test_without_nginx_headers_moonraker_sees_the_peer_not_the_gate():
-    assert upstream_headers({"REMOTE_ADDR": "172.18.0.5"}) == {"X-Real-IP": "172.18.0.5",
-                                                               "X-Forwarded-For": "172.18.0.5"}
+def test_a_client_of_the_socket_itself_sends_no_address_and_is_local():
+    assert upstream_headers({}) == []
+    assert client_of({}) == "local"
 
 
-def test_the_clients_credentials_pass_and_nothing_else():
-    environ = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_API_KEY": "k", "HTTP_AUTHORIZATION": "Bearer t",
-               "HTTP_COOKIE": "session=1", "HTTP_ORIGIN": "http://evil.example", "HTTP_HOST": "pi:7126"}
-    assert upstream_headers(environ) == {"X-Real-IP": "10.0.0.2", "X-Forwarded-For": "10.0.0.2",
-                                         "X-Api-Key": "k", "Authorization": "Bearer t"}
+def test_the_clients_credentials_and_origin_pass_and_nothing_else():
+    environ = {"HTTP_X_API_KEY": "k", "HTTP_AUTHORIZATION": "Bearer t", "HTTP_COOKIE": "session=1",
+               "HTTP_ORIGIN": "http://pi:7126", "HTTP_HOST": "pi:7126", "HTTP_X_FORWARDED_PROTO": "http",
+               "HTTP_SEC_WEBSOCKET_KEY": "x", "HTTP_UPGRADE": "websocket"}
+    assert upstream_headers(environ) == [("Origin", "http://pi:7126"), ("X-Api-Key", "k"),
+                                         ("Authorization", "Bearer t")]

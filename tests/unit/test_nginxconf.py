@@ -10,7 +10,7 @@ def test_defaults_allow_loopback_and_private_ranges_only():
     config = nginxconf.load({})
     assert config.allowed_cidrs == ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
                                     "::1/128", "fc00::/7", "fe80::/10")
-    text = nginxconf.render(config, nginxconf.TEMPLATE.read_text(), "172.17.0.1")
+    text = nginxconf.render(config, nginxconf.TEMPLATE.read_text())
     allow_lines = [line.strip() for line in text.splitlines() if line.strip().startswith(("allow ", "deny "))]
     assert allow_lines == [f"allow {c};" for c in config.allowed_cidrs] + ["deny all;"]
     assert re.search(r"@[A-Z_]+@", text.split("\n", 2)[2]) is None
@@ -32,31 +32,15 @@ def test_an_invalid_entry_is_refused_by_name(value, named):
 
 def test_access_log_is_off_unless_asked_for():
     template = nginxconf.TEMPLATE.read_text()
-    assert "access_log off;" in nginxconf.render(nginxconf.load({}), template, None)
-    assert "access_log /dev/stdout;" in nginxconf.render(nginxconf.load({"NGINX_ACCESS_LOG": "on"}), template, None)
+    assert "access_log off;" in nginxconf.render(nginxconf.load({}), template)
+    assert "access_log /dev/stdout;" in nginxconf.render(nginxconf.load({"NGINX_ACCESS_LOG": "on"}), template)
     with pytest.raises(ConfigError):
         nginxconf.load({"NGINX_ACCESS_LOG": "yes"})
 
 
-def test_moonraker_found_in_etc_hosts_is_written_in_as_an_address():
-    hosts = "127.0.0.1 localhost\n# 10.0.0.1 printer-host\n172.17.0.1\thost.docker.internal  # compose\n"
-    assert nginxconf.fixed_address("host.docker.internal", hosts) == "172.17.0.1"
-    assert nginxconf.fixed_address("printer-host", hosts) is None
-    assert nginxconf.fixed_address("192.168.1.20", "") == "192.168.1.20"
-    config = nginxconf.load({})
-    text = nginxconf.render(config, nginxconf.TEMPLATE.read_text(), "172.17.0.1")
-    assert "set $moonraker 172.17.0.1:7125;" in text
-    assert text.count("proxy_pass http://$moonraker;") == 2
-    assert "moonraker unreachable at http://host.docker.internal:7125" in text
-
-
-def test_other_moonraker_hosts_are_looked_up_per_request():
-    config = nginxconf.load({"MOONRAKER_URL": "https://printer-host"})
-    text = nginxconf.render(config, nginxconf.TEMPLATE.read_text(), None)
-    assert "set $moonraker printer-host:443;" in text
-    assert text.count("proxy_pass https://$moonraker;") == 2
-
-
-def test_a_bad_moonraker_url_is_refused():
-    with pytest.raises(ConfigError, match="MOONRAKER_URL='ftp://pi' is invalid"):
-        nginxconf.load({"MOONRAKER_URL": "ftp://pi"})
+def test_nginx_names_no_host_the_frame_server_and_the_gate_are_unix_sockets():
+    text = nginxconf.render(nginxconf.load({}), nginxconf.TEMPLATE.read_text())
+    assert "resolver" not in text and "proxy_pass http://$" not in text
+    assert "server unix:/run/http/frameserver.sock max_fails=0;" in text
+    assert "server unix:/run/gate/gate.sock max_fails=0;" in text
+    assert text.count("proxy_pass http://gate;") == 3

@@ -1,18 +1,79 @@
-"""`python3 -m moonraker_gate`: read the settings, then serve; a bad setting exits 78 with one line."""
+"""`python3 -m moonraker_gate`: read the settings, then serve on the unix socket until SIGTERM.
 
-import os
+One process, gevent's own WSGI server: the gate idles most of the time, so it starts nothing it
+does not use (wsproto and http.client are imported at the first websocket and GET).
+"""
 
-from appliance.envparse import load_or_exit
-from appliance.log import setup
+from gevent import monkey
 
-from .config import load
-from .server import run
+monkey.patch_all()
+
+import ipaddress  # noqa: E402 (after the patching, as gevent requires)
+import logging  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+
+import gevent  # noqa: E402
+from gevent.pool import Pool  # noqa: E402
+from gevent.pywsgi import WSGIServer  # noqa: E402
+
+from appliance.envparse import load_or_exit  # noqa: E402
+from appliance.log import setup  # noqa: E402
+
+from .allowlist import ALLOWED_METHODS  # noqa: E402
+from .config import Config, load  # noqa: E402
+from .gate import Gate, Handler  # noqa: E402
+from .selfcheck import SelfCheck  # noqa: E402
+
+MAX_CONNECTIONS = 256  # connections served at once (sessions are capped far lower); more wait in the backlog
+
+
+def listen(path: str) -> socket.socket:
+    """The unix socket at `path`, replacing the one a killed gate left behind."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(path)
+    os.chmod(path, 0o660)  # nginx, the uploader and the frame server run as the same user
+    sock.listen(128)
+    return sock
+
+
+def on_loopback(config: Config) -> bool:
+    host = config.moonraker.host
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def main() -> None:
     log = setup("moonraker_gate")
     config = load_or_exit("moonraker_gate", load, os.environ)
-    run(config, log)  # gunicorn's arbiter ends the process when it stops
+    selfcheck = SelfCheck(config.moonraker.port if on_loopback(config) else None, log)
+    gate = Gate(config, log, selfcheck)
+    server = WSGIServer(listen(config.socket), gate, handler_class=Handler, spawn=Pool(MAX_CONNECTIONS), log=None)
+    log.info("listening on %s; Moonraker at %s://%s; %d methods allowed; messages up to %d bytes; at most %d "
+             "sessions, %d per client; origins besides the door's own: %s", config.socket, config.moonraker.scheme,
+             config.moonraker.netloc, len(ALLOWED_METHODS), config.max_message, config.max_sessions,
+             config.max_sessions_per_client, " ".join(config.allowed_origins) or "none")
+
+    def stop() -> None:
+        server.close()  # no new connections; then each session gets its close frames
+        gate.end_sessions()
+        server.stop(timeout=1)
+
+    gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(stop))
+    gevent.signal_handler(signal.SIGINT, lambda: gevent.spawn(stop))
+    checker = gevent.spawn(selfcheck.run_forever)
+    server.serve_forever()
+    checker.kill()
+    logging.shutdown()
 
 
 if __name__ == "__main__":

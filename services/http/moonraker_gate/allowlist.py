@@ -1,7 +1,9 @@
-"""The JSON-RPC methods a client may call through the gate: reads only.
+"""What a client may read through the gate: JSON-RPC methods on /websocket, and HTTP GET paths.
 
 Any other method, including one Moonraker adds in future, is answered by the gate and never
-reaches Moonraker. `python3 -m moonraker_gate.allowlist` prints the list as Markdown for the README.
+reaches Moonraker; so is any other path. nginx refuses the same paths first (nginx.conf.template);
+tests/unit/test_gate_targets.py holds the two lists equal. `python3 -m moonraker_gate.allowlist`
+prints the methods as Markdown for the README.
 """
 
 ALLOWED_METHODS = frozenset({
@@ -31,6 +33,24 @@ ALLOWED_METHODS = frozenset({
     "machine.proc_stats",
     "machine.device_power.devices",
 })
+
+# HTTP GET and HEAD of these paths exactly, and of files under GCODES (G-code thumbnails).
+ALLOWED_PATHS = frozenset({
+    "/server/info", "/printer/info", "/printer/objects/list", "/printer/objects/query",
+    "/server/webcams/list", "/server/webcams/get_item",
+    "/server/files/roots", "/server/files/list", "/server/files/directory", "/server/files/metadata",
+    "/server/files/thumbnails",
+    "/server/history/list", "/server/history/job", "/server/history/totals",
+    "/server/temperature_store", "/server/gcode_store",
+    "/machine/system_info", "/machine/proc_stats",
+    "/access/info", "/access/oneshot_token",
+})
+GCODES = "/server/files/gcodes/"
+# GETs that would hand out secrets, configuration or logs, or run JSON-RPC over HTTP: refused with
+# 403 (rather than 404) so that a user sees the door chose to refuse them.
+DENIED_PATHS = frozenset({"/access/api_key", "/server/config", "/server/jsonrpc", "/klippysocket",
+                          "/server/files/klippy.log", "/server/files/moonraker.log"})
+DENIED_PREFIXES = ("/server/files/config", "/server/files/logs", "/debug", "/api")
 
 
 def markdown() -> str:

@@ -1,27 +1,44 @@
 """The gate's settings, read and checked once at start-up."""
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Tuple
 
-from appliance.envparse import Env
+from appliance.envparse import ConfigError, Env, HttpUrl
 
-DEFAULT_MOONRAKER_URL = "http://host.docker.internal:7125"
+from .origins import parse_allowed
+
+DEFAULT_MOONRAKER_URL = "http://127.0.0.1:7125"
+DEFAULT_SOCKET = "/run/gate/gate.sock"
 
 
 @dataclass(frozen=True)
 class Config:
-    upstream_url: str  # Moonraker's websocket, derived from MOONRAKER_URL: ws(s)://host:port/websocket
-    port: int  # the gate listens on 0.0.0.0:port
+    moonraker: HttpUrl  # where Moonraker answers, from the host's network namespace
+    socket: str  # the gate's only listening address: a unix socket shared with nginx and the uploader
     max_message: int  # bytes; a bigger message from a client closes its connection with 1009
     connect_timeout: float  # seconds to reach Moonraker and finish its websocket handshake
+    allowed_origins: Tuple[str, ...]  # origins besides the door's own, each scheme://host:port
+    max_sessions: int  # websockets through the gate at once
+    max_sessions_per_client: int  # of them from one client address
+
+    @property
+    def upstream_websocket(self) -> str:
+        return f"{'wss' if self.moonraker.scheme == 'https' else 'ws'}://{self.moonraker.netloc}/websocket"
 
 
 def load(environ: Mapping[str, str]) -> Config:
     env = Env(environ)
-    moonraker = env.http_url("MOONRAKER_URL", DEFAULT_MOONRAKER_URL)
+    max_sessions = env.int("GATE_MAX_SESSIONS", 10, minimum=1, maximum=100)
+    per_client = env.int("GATE_MAX_SESSIONS_PER_CLIENT", 3, minimum=1, maximum=100)
+    if per_client > max_sessions:
+        raise ConfigError(f"GATE_MAX_SESSIONS_PER_CLIENT={per_client} is out of range: expected at most "
+                          f"GATE_MAX_SESSIONS ({max_sessions})")
     return Config(
-        upstream_url=f"{'wss' if moonraker.scheme == 'https' else 'ws'}://{moonraker.netloc}/websocket",
-        port=env.port("GATE_PORT", 8082),
+        moonraker=env.http_url("MOONRAKER_URL", DEFAULT_MOONRAKER_URL),
+        socket=env.str("GATE_SOCKET", DEFAULT_SOCKET, pattern=r"/[\w./-]{1,100}", form="an absolute path"),
         max_message=env.int("GATE_MAX_MESSAGE", 262144, minimum=1024, maximum=16 * 1024 * 1024),
         connect_timeout=env.float("GATE_CONNECT_TIMEOUT", 5.0, minimum=0.1, maximum=60),
+        allowed_origins=parse_allowed("ALLOWED_ORIGINS", env.str("ALLOWED_ORIGINS", "")),
+        max_sessions=max_sessions,
+        max_sessions_per_client=per_client,
     )

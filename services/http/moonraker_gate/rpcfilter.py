@@ -13,6 +13,11 @@ through). The gate answers everything else itself:
   reply array comes back from Moonraker; the gate's own errors for the rest go to the client at once
   as a second array. A client may therefore get two arrays for one batch; each reply carries its id.
 - more than `max_bytes` of UTF-8: the connection is closed with 1009 (message too big).
+
+Calls Moonraker has not answered yet are bounded per session (the session counts them with
+`awaiting` and `answered`): a message whose calls would take the count above the bound is not
+sent, and each of its calls with an id gets -32000 from the gate instead (`busy`). A client that
+sends without reading the answers therefore piles up at most that many in Moonraker.
 """
 
 import json
@@ -24,6 +29,7 @@ from .allowlist import ALLOWED_METHODS
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 NOT_ALLOWED = -32601  # JSON-RPC's "method not found", what Moonraker answers for a method it lacks
+BUSY = -32000  # JSON-RPC's first "server error": the call was not sent, try again later
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,8 @@ class Verdict:
     reply: Optional[str] = None  # the gate's own answer to the client
     too_big: bool = False  # close the client's connection with 1009
     denied: Tuple[str, ...] = ()  # the refused methods, for the log
+    awaiting: Tuple[Any, ...] = ()  # the ids of the forwarded calls, each to be answered by Moonraker
+    batch: bool = False  # `forward` is a batch (its answer is an array)
 
 
 def check(message: Union[str, bytes], max_bytes: int, allowed: frozenset = ALLOWED_METHODS) -> Verdict:
@@ -57,7 +65,7 @@ def _single(call: Any, allowed: frozenset) -> Verdict:
         return Verdict(reply=_dump(_invalid(call)))
     method = call["method"]
     if method in allowed:
-        return Verdict(forward=_dump(call))
+        return Verdict(forward=_dump(call), awaiting=(call["id"],) if "id" in call else ())
     if "id" not in call:
         return Verdict(denied=(method,))
     return Verdict(reply=_dump(_not_allowed(call)), denied=(method,))
@@ -77,7 +85,30 @@ def _batch(calls: List[Any], allowed: frozenset) -> Verdict:
             if "id" in call:
                 errors.append(_not_allowed(call))
     return Verdict(forward=_dump(passed) if passed else None, reply=_dump(errors) if errors else None,
-                   denied=tuple(denied))
+                   denied=tuple(denied), awaiting=tuple(call["id"] for call in passed if "id" in call), batch=True)
+
+
+def busy(verdict: Verdict, limit: int) -> Optional[str]:
+    """The gate's answer to the forwarded calls of `verdict` when they are not sent because `limit`
+    calls already await Moonraker's answer; None when none of them has an id."""
+    if not verdict.awaiting:
+        return None
+    errors = [_error(BUSY, f"read-only bridge: {limit} calls already await Moonraker's answer; "
+                           "this one was not sent, read the answers first", call_id) for call_id in verdict.awaiting]
+    return _dump(errors if verdict.batch else errors[0])
+
+
+def answered(message: Union[str, bytes]) -> int:
+    """How many calls a message from Moonraker answers: 1 for a reply, n for an array of n replies,
+    0 for a notification or anything else."""
+    if isinstance(message, bytes) or '"id"' not in message:
+        return 0  # every reply carries "id"; notifications (most of the traffic) need no parsing
+    try:
+        parsed = json.loads(message)
+    except (ValueError, RecursionError):
+        return 0
+    replies = parsed if isinstance(parsed, list) else [parsed]
+    return sum(1 for reply in replies if isinstance(reply, dict) and "id" in reply and "method" not in reply)
 
 
 def _is_call(call: Any) -> bool:

@@ -6,16 +6,20 @@ import io
 import json
 import os
 import socket
+import threading
+import time
 
 import pytest
 from PIL import Image
 
+from appliance.throttle import Throttle
 from jpegframes.huffman import has_huffman_tables
 from jpegframes.markers import comments
 from jpegframes.splitter import FrameSplitter
 from service_process import ROOT, ServiceProcess, connect_when_listening, free_port, service_env
 from standins.uvc_capture import MARK, webcam_frames
 from usbcam.__main__ import list_cameras
+from usbcam.relay import CLIENT_LEFT, relay
 from usbcam.v4l2 import capture_command
 
 FAKE_BIN = ROOT / "tests" / "standins" / "bin"
@@ -167,3 +171,31 @@ def test_the_listing_shows_each_cameras_stable_path_and_mjpeg_modes(tmp_path, mo
 def test_the_listing_says_when_there_is_no_camera(tmp_path, capsys):
     assert list_cameras(str(FAKE_BIN / "v4l2-ctl"), str(tmp_path / "by-id")) == 1
     assert capsys.readouterr().out == f"no USB cameras under {tmp_path / 'by-id'}: is one plugged in? (ls -l /dev/v4l /dev/video*)\n"
+
+
+def test_a_client_that_stops_reading_is_let_go_so_the_capture_never_waits_on_it():
+    frames = [webcam for _, webcam in webcam_frames(2, 640, 480)]
+    capture_read, capture_write = os.pipe()
+    server, client = socket.socketpair()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+
+    def capture():  # a camera streaming on, until its reader is gone
+        try:
+            for n in range(400):
+                os.write(capture_write, frames[n % 2])
+        except BrokenPipeError:
+            pass
+
+    writer = threading.Thread(target=capture, daemon=True)
+    writer.start()
+    try:
+        started = time.monotonic()
+        why, sent = relay(capture_read, server, FrameSplitter(), Throttle(), send_timeout=0.3)
+        assert why == CLIENT_LEFT and sent < 400
+        assert time.monotonic() - started < 10
+    finally:
+        for end in (server, client):
+            end.close()
+        os.close(capture_read)
+        writer.join(10)
+        os.close(capture_write)

@@ -28,7 +28,7 @@ LIST_TIMEOUT_S = 10
 STOP_GRACE_S = 2
 
 
-def _modes(v4l2_ctl: str, device: str):
+def _formats(v4l2_ctl: str, device: str):
     """The formats the camera lists; OSError with v4l2-ctl's own words when it cannot."""
     try:
         listing = subprocess.run(list_formats_command(v4l2_ctl, device), capture_output=True, text=True,
@@ -49,7 +49,7 @@ def list_cameras(v4l2_ctl: str, by_id: str = BY_ID) -> int:
         return 1
     for device in devices:
         try:
-            formats = _modes(v4l2_ctl, device)
+            formats = _formats(v4l2_ctl, device)
         except OSError as error:
             print(f"{device}: {error}")
             continue
@@ -78,7 +78,7 @@ def main() -> int:
         log.error("%s is not there: is the camera plugged in? (ls -l %s)", capture.device, BY_ID)
         return 1
     try:
-        check_mode(_modes(v4l2_ctl, capture.device), capture.device, capture.width, capture.height, capture.fps,
+        check_mode(_formats(v4l2_ctl, capture.device), capture.device, capture.width, capture.height, capture.fps,
                    f"{camera.variable('width')}/HEIGHT/FPS", camera.variable("source"))
     except OSError as error:
         log.error("%s", error)

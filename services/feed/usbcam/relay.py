@@ -14,13 +14,16 @@ from jpegframes.splitter import FrameSplitter
 log = logging.getLogger("usbcam")
 
 READ_BYTES = 256 * 1024
+SEND_TIMEOUT_S = 10.0  # a client that takes no data for this long is gone (the frame server reconnects)
 CLIENT_LEFT = "the client left"
 CAPTURE_ENDED = "the capture ended"
 
 
-def relay(capture_fd: int, conn: socket.socket, splitter: FrameSplitter, throttle: Throttle) -> Tuple[str, int]:
+def relay(capture_fd: int, conn: socket.socket, splitter: FrameSplitter, throttle: Throttle,
+          send_timeout: float = SEND_TIMEOUT_S) -> Tuple[str, int]:
     """Send every whole frame read from `capture_fd` to `conn` until one of them ends; (why, frames sent)."""
     sent = 0
+    conn.settimeout(send_timeout)
     with selectors.DefaultSelector() as selector:
         selector.register(capture_fd, selectors.EVENT_READ, CAPTURE_ENDED)
         selector.register(conn, selectors.EVENT_READ, CLIENT_LEFT)
@@ -37,7 +40,7 @@ def relay(capture_fd: int, conn: socket.socket, splitter: FrameSplitter, throttl
                 for frame in splitter.feed(chunk):
                     try:
                         conn.sendall(with_huffman_tables(frame))
-                    except OSError:
+                    except OSError:  # a timeout too: the capture must not wait on a stuck client
                         return CLIENT_LEFT, sent
                     sent += 1
                 if splitter.dropped > dropped and throttle.admit("dropped") is not None:

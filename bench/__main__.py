@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from . import machine, memorybench, parsebench, profiling, report, snapshotbench, stackbench, streambench, wrk
-from .processes import ROOT
+from .processes import ROOT, free_ports
 from .quiet import TRIES, quietest
 from .services import BareServer, Feed, FrameServer, project_nginx, started_in
 from .targets import evaluate
@@ -27,12 +27,13 @@ MODES = {
              "warmup": 2, "floor_seconds": 5, "snapshot_connections": [1, 32, 128], "snapshot_seconds": 10,
              "parser_frames": 150, "parser_rounds": 5, "memory_clients": 50, "memory_seconds": 10, "churn": 1000,
              "settle": 3, "stack_viewers": 10, "stack_seconds": 15, "stack_samples": 3, "profile_seconds": 10,
-             "target_clients": [50, 100], "target_connections": 32, "restart_kills": 5, "tries": TRIES},
+             "target_clients": [50, 100], "target_connections": 32, "camera_clients": 10, "restart_kills": 5,
+             "tries": TRIES},
     "smoke": {"sizes": [[320, 240]], "fps": 30, "fanout": [3], "stream_seconds": 0.5, "warmup": 0.5,
               "floor_seconds": 0.5, "snapshot_connections": [4], "snapshot_seconds": 1, "parser_frames": 20,
               "parser_rounds": 2, "memory_clients": 3, "memory_seconds": 0.5, "churn": 20, "settle": 0.5,
               "stack_viewers": 2, "stack_seconds": 5, "stack_samples": 1, "profile_seconds": 2,
-              "target_clients": [3], "target_connections": 4, "restart_kills": 1, "tries": 1},
+              "target_clients": [3], "target_connections": 4, "camera_clients": 2, "restart_kills": 1, "tries": 1},
 }
 SECTIONS = ("parser", "snapshot", "stream", "memory", "stack", "profile")
 SMOKE_SECTIONS = ("parser", "snapshot", "stream", "memory")
@@ -79,7 +80,32 @@ def stream_section(workdir: Path, s: dict, cache: Path, py_spy) -> dict:
                                       port, clients, s, via, None if path == "ceiling" else server.port,
                                       f"{size[0]}x{size[1]}-{clients}-{path}")
                     runs.append({"size": size, "path": path, **quietest(attempt, s["tries"])})
-    return {"floor": floors, "runs": runs}
+    return {"floor": floors, "runs": runs, "cameras": _cameras_runs(workdir, s, cache)}
+
+
+def _cameras_runs(workdir: Path, s: dict, cache: Path) -> list:
+    """Two cameras at the primary size, s["camera_clients"] stream clients on each, direct and through nginx."""
+    size, clients = s["sizes"][0], s["camera_clients"]
+    with ExitStack() as stack:
+        feeds = [started_in(stack, Feed(workdir, size, s["fps"], cache, name=f"camera{n}-feed", port=port))
+                 for n, port in enumerate(free_ports(2), 1)]
+        server = started_in(stack, FrameServer(workdir, feeds[0], CAMERA2_SOURCE="synthetic"))
+        streambench.all_fresh(server.port)
+        proxy = started_in(stack, project_nginx(workdir, server.port))
+        cameras = [(feed, f"/webcam{n}/stream.mjpg") for n, feed in enumerate(feeds, 1)]
+        runs = []
+        for path, port, via in (("direct", server.port, None), ("nginx", proxy.port, proxy)):
+            print(f"bench: stream {size[0]}x{size[1]}, 2 cameras x {clients} clients, {path}", flush=True)
+            attempt = partial(_cameras_run, workdir, cameras, server, port, clients, s, via, f"cameras-{path}")
+            runs.append({"size": size, "path": path, **quietest(attempt, s["tries"])})
+        return runs
+
+
+def _cameras_run(workdir: Path, cameras: list, server, port: int, clients: int, s: dict, proxy, tag: str) -> dict:
+    result = streambench.run_cameras(workdir, cameras, server, port, clients, s["stream_seconds"], s["warmup"],
+                                     proxy=proxy, tag=tag)
+    streambench.streams_gone(server.port)
+    return result
 
 
 def _stream_run(workdir: Path, feed, measured, port: int, clients: int, s: dict, proxy, health_port, tag: str):

@@ -26,6 +26,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_ports(count: int) -> List[int]:
+    """`count` consecutive free ports (the frame server reads camera N from FEED_PORT + N - 1)."""
+    while True:
+        first = free_port()
+        try:
+            for port in range(first, first + count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return list(range(first, first + count))
+
+
 def python_env(**settings) -> dict:
     env = {key: value for key, value in os.environ.items() if key not in SETTINGS}
     env["PYTHONPATH"] = os.pathsep.join(str(path) for path in CODE)

@@ -156,9 +156,31 @@ def _streams(stream, settings) -> list:
                       _f(r["machine_busy_cores"], 2),
                       _f(r["others_cores"], 2) + ("" if r["attempts"] == 1 else f" ({r['attempts']} tries)"),
                       _f(r["server_rss_mb"], 1), "; ".join(r["errors"]) or "-"])
-    return out + _table(["picture", "path", "clients (slow)", "sent", "delivered", "skipped", "latency p50/p99/max ms",
-                         "slow readers: rate, frame age p50/p99 s", "server CPU", "nginx CPU", "clients CPU", "machine busy",
-                         "others", "server RSS MB", "errors"], table) + [""]
+    out += _table(["picture", "path", "clients (slow)", "sent", "delivered", "skipped", "latency p50/p99/max ms",
+                   "slow readers: rate, frame age p50/p99 s", "server CPU", "nginx CPU", "clients CPU", "machine busy",
+                   "others", "server RSS MB", "errors"], table) + [""]
+    return out + _cameras(stream.get("cameras"))
+
+
+def _cameras(runs) -> list:
+    if not runs:
+        return []
+    out = [f"**Two cameras.** One frame server reading two bench feeds (camera 2: CAMERA2_SOURCE set, its feed on "
+           f"the next port), {runs[0]['clients']} clients on each camera's `/webcamN/stream.mjpg` at once, the "
+           "same windows and slow readers as above; CPU and memory are the frame server's for both cameras.", ""]
+    table = []
+    for run in runs:
+        for number, c in enumerate(run["per_camera"], 1):
+            lat = c["latency_ms"]
+            slow = "-" if not c["slow_clients"] else f"{_f(c['slow_fps'], 1)} fps, {_age(c.get('slow_age_ms'))}"
+            table.append([_size(run["size"]), run["path"], str(number), f"{c['clients']} ({c['slow_clients']})",
+                          str(c["sent"]), _pct(c["delivered_share"]), _skipped(c),
+                          f"{_f(lat['p50'], 2)} / {_f(lat['p99'], 2)} / {_f(lat['max'], 2)}", slow,
+                          _f(run["cpu"]["server"], 3), _f(run["cpu"].get("nginx"), 3),
+                          _f(run["others_cores"], 2), _f(run["server_rss_mb"], 1), "; ".join(c["errors"]) or "-"])
+    return out + _table(["picture", "path", "camera", "clients (slow)", "sent", "delivered", "skipped",
+                         "latency p50/p99/max ms", "slow readers: rate, frame age p50/p99 s", "server CPU (both)",
+                         "nginx CPU", "others", "server RSS MB", "errors"], table) + [""]
 
 
 def _age(age: Optional[dict]) -> str:

@@ -43,9 +43,10 @@ http {{
 class Feed:
     """The bench feed (bench.feed) at one size and rate; `log` lists every frame it sent."""
 
-    def __init__(self, workdir: Path, size: Tuple[int, int], fps: float, cache: Path, name: str = "feed"):
+    def __init__(self, workdir: Path, size: Tuple[int, int], fps: float, cache: Path, name: str = "feed",
+                 port: Optional[int] = None):
         size = tuple(size)
-        self.port = free_port()
+        self.port = port or free_port()
         self.size = size
         self.fps = fps
         self.log = workdir / f"{name}-{size[0]}x{size[1]}-{self.port}-sent.log"

@@ -8,6 +8,7 @@ import json
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import List, Optional
@@ -66,13 +67,31 @@ def sleep_until(when_ns: int) -> None:
         time.sleep(left / 1e9)
 
 
+def all_fresh(port: int, timeout: float = 30.0) -> None:
+    """Wait until /healthz says every enabled camera has a fresh frame (200)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
+                return
+        except urllib.error.HTTPError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the frame server's cameras were not all fresh within {timeout:g} s") from None
+        time.sleep(0.1)
+
+
 def streams_gone(port: int, timeout: float = 15.0) -> None:
-    """Wait until the frame server counts no stream client: the next run starts from the same state."""
+    """Wait until the frame server counts no stream client on any camera: the next run starts from the
+    same state. (/healthz answers 503 while a camera has no fresh frame, with the same body.)"""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
-            if json.load(response)["stream_clients"] == 0:
-                return
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                health = json.load(response)
+        except urllib.error.HTTPError as error:
+            health = json.load(error)
+        if sum(camera["stream_clients"] for camera in health.get("cameras", [health])) == 0:
+            return
         time.sleep(0.1)
     raise RuntimeError(f"the frame server still counts stream clients after {timeout:g} s")
 
@@ -80,13 +99,31 @@ def streams_gone(port: int, timeout: float = 15.0) -> None:
 def run(workdir: Path, feed: Feed, server, port: int, path: str, clients: int, seconds: float,
         warmup: float, proxy=None, tag: str = "run") -> dict:
     """One fan-out run; `port` is where the clients connect (the frame server's, or nginx's as `proxy`)."""
+    (result,), shared = _fan_out(workdir, [(feed, path)], server, port, clients, seconds, warmup, proxy, tag)
+    return {**result, **shared}
+
+
+def run_cameras(workdir: Path, cameras: list, server, port: int, clients: int, seconds: float, warmup: float,
+                proxy=None, tag: str = "cameras") -> dict:
+    """`clients` on each of several cameras at once, `cameras` = [(its Feed, its stream path)]: each camera's
+    figures, and the server's CPU and memory for all of them."""
+    each, shared = _fan_out(workdir, cameras, server, port, clients, seconds, warmup, proxy, tag)
+    return {"cameras": len(cameras), "clients": clients, "per_camera": each, **shared}
+
+
+def _fan_out(workdir: Path, cameras: list, server, port: int, clients: int, seconds: float, warmup: float,
+             proxy, tag: str) -> tuple:
+    """([each camera's summary], what they share: CPU, memory, the machine) for `clients` per camera."""
     slow = max(1, round(clients * SLOW_SHARE)) if clients > 1 else 0
-    slow_rate = SLOW_SPEED * feed.frame_bytes * feed.fps
     start_ns = time.time_ns() + int(warmup * 1e9)
     end_ns = start_ns + int(seconds * 1e9)
     stop_ns = end_ns + int(GRACE_S * 1e9)
-    spawned = spawn_clients(workdir, port, path, clients, slow, slow_rate, start_ns, end_ns, stop_ns, tag)
-    watched = {"server": server.pids, "feed": [feed.process.pid]}
+    spawned = []
+    for index, (feed, path) in enumerate(cameras):
+        slow_rate = SLOW_SPEED * feed.frame_bytes * feed.fps
+        spawned.append(spawn_clients(workdir, port, path, clients, slow, slow_rate, start_ns, end_ns, stop_ns,
+                                     tag if len(cameras) == 1 else f"{tag}-camera{index + 1}"))
+    watched = {"server": server.pids, "feed": [feed.process.pid for feed, _ in cameras]}
     if proxy is not None:
         watched["nginx"] = proxy.pids
     sleep_until(start_ns)
@@ -99,24 +136,30 @@ def run(workdir: Path, feed: Feed, server, port: int, path: str, clients: int, s
     machine_after = procstat.machine_ticks()
     rss_end = procstat.memory_mb(server.pids)
     nginx_rss = procstat.memory_mb(proxy.pids) if proxy is not None else None
-    got = collect(spawned, timeout=seconds + warmup + 60)
-    sent = feed.sent_between(start_ns, end_ns)
     window = (end_ns - start_ns) / 1e9
-    result = summarize(got["clients"], sent, start_ns, end_ns, feed.fps)
+    each, client_cpu, received = [], 0.0, 0
+    for (feed, path), group in zip(cameras, spawned):
+        got = collect(group, timeout=seconds + warmup + 60)
+        client_cpu += got["cpu_s"] / window
+        received += got["window_bytes"]
+        summary = summarize(got["clients"], feed.sent_between(start_ns, end_ns), start_ns, end_ns, feed.fps)
+        summary.update({"clients": clients, "slow_clients": slow, "stream_path": path,
+                        "slow_rate_kb_s": SLOW_SPEED * feed.frame_bytes * feed.fps / 1000})
+        each.append(summary)
     cpu = {name: (cpu_after[name] - cpu_before[name]) / window for name in watched}
     busy = procstat.busy_cores(machine_before, machine_after)
-    result.update({
-        "clients": clients, "slow_clients": slow, "slow_rate_kb_s": slow_rate / 1000, "seconds": window,
+    shared = {
+        "seconds": window,
         "cpu": cpu,
-        "client_cpu": got["cpu_s"] / window,
-        "relayed_mb_s": got["window_bytes"] / window / 1e6,
+        "client_cpu": client_cpu,
+        "relayed_mb_s": received / window / 1e6,
         "machine_busy_cores": busy,
-        "others_cores": max(0.0, busy - sum(cpu.values()) - got["cpu_s"] / window),
+        "others_cores": max(0.0, busy - sum(cpu.values()) - client_cpu),
         "server_rss_mb": max(rss_mid["rss_total"], rss_end["rss_total"]),
         "server_pss_mb": max(rss_mid["pss_total"], rss_end["pss_total"]),
         "nginx_rss_mb": nginx_rss["rss_total"] if nginx_rss else None,
-    })
-    return result
+    }
+    return each, shared
 
 
 def summarize(clients: List[dict], sent: dict, start_ns: int, end_ns: int, fps: float) -> dict:
@@ -124,9 +167,11 @@ def summarize(clients: List[dict], sent: dict, start_ns: int, end_ns: int, fps: 
     up; for the slow readers, frames per second received in the window, their latency, the age of the
     frames they got (frame_ages_ms) and the most bytes one of them held unread in its own socket.
 
-    `sent` maps frame numbers to send times. A skipped frame the feed sent less than half a frame
-    interval before the next one (after a stall of the feed, two frames back to back) is counted
-    apart: the frame server sends the newest frame, so such a pair reaches a client as one.
+    `sent` maps frame numbers to send times; a part counts only if its stamp has the send time this feed
+    logged for its number (with several cameras, each camera's clients must get that camera's frames).
+    A skipped frame the feed sent less than half a frame interval before the next one (after a stall
+    of the feed, two frames back to back) is counted apart: the frame server sends the newest frame,
+    so such a pair reaches a client as one.
     """
     in_window = {n for n, when in sent.items() if start_ns <= when < end_ns}
     burst = {n for n in in_window if n + 1 in sent and sent[n + 1] - sent[n] < 0.5e9 / fps}
@@ -136,7 +181,7 @@ def summarize(clients: List[dict], sent: dict, start_ns: int, end_ns: int, fps: 
     for client in keeping:
         got = set()
         for number, sent_ns, received_ns in zip(client["numbers"], client["sent_ns"], client["received_ns"]):
-            if start_ns <= sent_ns < end_ns:
+            if start_ns <= sent_ns < end_ns and sent.get(number) == sent_ns:  # this feed's frame, not another's
                 got.add(number)
                 latencies.append((received_ns - sent_ns) / 1e6)
         delivered += len(got & in_window)

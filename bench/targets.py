@@ -72,6 +72,24 @@ def _every_frame(results: dict, path: str) -> dict:
                    floor if not met and all(r["skipped_total"] == r["skipped_after_burst"] for r in runs) else "")
 
 
+def _cameras(results: dict) -> dict:
+    runs = (results.get("stream") or {}).get("cameras") or []
+    clients = results["settings"].get("camera_clients", 10)
+    text = (f"2 cameras x {clients} clients x {_picture(results)}: every frame to every keeping-up client of each "
+            "camera (direct and through nginx)")
+    if not runs:
+        return _target(13, text, "not measured", None)
+    measured = "; ".join(f"{run['path']}: " + ", ".join(
+        f"camera {n} {_pct(c['delivered_share'])}, {c['skipped_total']} skipped, p99 {_ms(c['latency_ms']['p99'])}"
+        for n, c in enumerate(run["per_camera"], 1)) + f", server {run['cpu']['server']:.3f} core" for run in runs)
+    one = _at(results, "direct", [clients]).get(clients)
+    floor = (f"one camera x {clients} clients direct: server {one['cpu']['server']:.3f} core, p99 "
+             f"{_ms(one['latency_ms']['p99'])}" if one else "")
+    met = all(c["delivered_share"] == 1.0 and c["skipped_total"] == 0 and not c["errors"]
+              for run in runs for c in run["per_camera"])
+    return _target(13, text, measured, met, floor)
+
+
 def _relative(results: dict, text: str, path: str, base: str, value: Callable[[dict], Optional[float]],
               unit: Callable, limit: float, floor_label: str = "") -> dict:
     """`path`'s runs over `base`'s at the target client counts and the primary size, each at most `limit`x."""
@@ -260,6 +278,7 @@ def evaluate(results: dict) -> List[dict]:
         _slow_readers(results, "nginx", 1.0),
         _snapshot_keepalive(results, 0.9, _target_connections(results)),
         _restart(results, 1.5),
+        _cameras(results),
         _every_frame(results, "direct"),
         _every_frame(results, "nginx"),
         _snapshot_p99(results, 25.0, _target_connections(results)),

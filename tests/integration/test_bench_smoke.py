@@ -62,6 +62,18 @@ def test_stream_clients_got_every_frame_with_latencies_and_the_slow_reader_got_s
     assert results["stream"]["floor"]["320x240"]["frames"] > 0
 
 
+def test_two_cameras_each_stream_their_own_feed_direct_and_through_nginx(smoke):
+    results, _ = smoke
+    runs = results["stream"]["cameras"]
+    assert [run["path"] for run in runs] == ["direct", "nginx"]
+    for run in runs:
+        assert [c["stream_path"] for c in run["per_camera"]] == ["/webcam1/stream.mjpg", "/webcam2/stream.mjpg"]
+        for camera in run["per_camera"]:
+            assert camera["errors"] == [] and camera["statuses"] == [200]
+            assert camera["delivered_share"] > 0 and camera["latency_ms"]["count"] > 0  # its own feed's frames
+        assert run["cpu"]["server"] >= 0 and run["server_rss_mb"] > 0
+
+
 def test_snapshots_were_served_to_wrk_by_every_target(smoke):
     results, _ = smoke
     for row in results["snapshot"]["rows"]:

@@ -100,3 +100,17 @@ def test_snapshots_through_nginx_are_judged_against_direct():
     assert target["met"] is True and "0.94x direct" in target["measured"]
     row["nginx"]["requests_per_s"] = 5000.0
     assert _named(_results(snapshot={"rows": [row]}), "snapshots through nginx")["met"] is False
+
+
+def test_two_cameras_need_every_frame_on_each_camera_and_stand_beside_one_camera():
+    camera = {"delivered_share": 1.0, "skipped_total": 0, "errors": [], "latency_ms": {"p99": 4.0}}
+    runs = [{"path": "direct", "cpu": {"server": 0.06}, "per_camera": [camera, camera]},
+            {"path": "nginx", "cpu": {"server": 0.07}, "per_camera": [camera, {**camera, "latency_ms": {"p99": 5.0}}]}]
+    results = {"settings": {**SETTINGS, "camera_clients": 10},
+               "stream": {"runs": [_run("direct", 10, 0.03, 3.0)], "cameras": runs}}
+    target = _named(results, "2 cameras x 10 clients")
+    assert target["met"] is True and "camera 2 100.0%, 0 skipped, p99 5.00 ms" in target["measured"]
+    assert target["floor"] == "one camera x 10 clients direct: server 0.030 core, p99 3.00 ms"
+    runs[1]["per_camera"][1] = {**camera, "delivered_share": 0.99, "skipped_total": 6}
+    assert _named(results, "2 cameras x 10 clients")["met"] is False
+    assert _named(_results([]), "2 cameras")["measured"] == "not measured"

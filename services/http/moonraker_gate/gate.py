@@ -20,6 +20,7 @@ from appliance.throttle import Throttle
 from . import origins, targets
 from .allowlist import ALLOWED_METHODS
 from .config import Config
+from .httprelay import connect_to, relay
 from .selfcheck import SelfCheck
 
 LOG_INTERVAL = 60.0  # seconds between two lines about the same denied method, failure or error
@@ -66,8 +67,6 @@ class Gate:
         if target.status != 200:
             return text(environ, start_response, f"{target.status} {http.client.responses[target.status]}",
                         target.line)
-        from .httprelay import relay  # imported at the first GET: an idle gate does without http.client's users
-
         headers = [("Host", environ.get("HTTP_HOST") or self.config.moonraker.netloc)] + upstream_headers(environ)
         return relay(environ, start_response, self.config.moonraker, target.upstream, headers,
                      self.config.connect_timeout, self._moonraker_failed)
@@ -137,9 +136,7 @@ class Gate:
         }
 
     def _probe_moonraker(self) -> Tuple[bool, str]:
-        moonraker = self.config.moonraker
-        kind = http.client.HTTPSConnection if moonraker.scheme == "https" else http.client.HTTPConnection
-        connection = kind(moonraker.host, moonraker.port, timeout=PROBE_TIMEOUT)
+        connection = connect_to(self.config.moonraker, PROBE_TIMEOUT)
         try:
             connection.request("GET", "/server/info")
             status = connection.getresponse().status

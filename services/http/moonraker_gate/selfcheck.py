@@ -4,11 +4,11 @@ answers there, anyone on the LAN can reach it with full write access, around the
 
 import ipaddress
 import logging
-import socket
 import time
 from typing import Callable, List, Optional
 
 import gevent
+from gevent.socket import create_connection
 
 CHECK_INTERVAL = 300.0  # seconds between two checks: a periodic check by nature
 PROBE_TIMEOUT = 1.0  # seconds: the host's own addresses answer at once
@@ -55,7 +55,7 @@ def host_addresses() -> List[str]:
 def answers_http(address: str, port: int, timeout: float = PROBE_TIMEOUT) -> bool:
     """Whether an HTTP server (Moonraker, on its port) answers GET /server/info at this address."""
     try:
-        with socket.create_connection((address, port), timeout=timeout) as sock:
+        with create_connection((address, port), timeout=timeout) as sock:
             sock.sendall(b"GET /server/info HTTP/1.0\r\nHost: selfcheck\r\n\r\n")
             return sock.recv(5) == b"HTTP/"
     except OSError:

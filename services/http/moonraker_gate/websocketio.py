@@ -172,7 +172,8 @@ def connect(url: str, host: str, headers: List[tuple], timeout: float) -> Websoc
     sock = create_connection((parts.hostname, parts.port), timeout=timeout)
     try:
         if parts.scheme == "wss":
-            import ssl
+            from gevent import ssl
+
             sock = ssl.create_default_context().wrap_socket(sock, server_hostname=parts.hostname)
         conn = WSConnection(ConnectionType.CLIENT)
         target = parts.path + (f"?{parts.query}" if parts.query else "")

@@ -271,9 +271,10 @@ def _restarts(restarts) -> list:
            "container; first frame = the frame server's log line for the feed's first frame.", ""]
     rows = []
     for number, kill in enumerate(restarts["kills"], 1):
-        rows.append([str(number), _f(kill["kill_to_up_s"], 2), _f(kill["up_to_200_s"], 2), _f(kill["ready_s"], 2),
+        rows.append([str(number), _f(kill["kill_to_up_s"], 2), str(kill.get("restarts", "n/a")),
+                     _f(kill["up_to_200_s"], 2), _f(kill["ready_s"], 2),
                      _answers(kill["failures"]["down"]), _answers(kill["failures"]["up"])])
-    return out + _table(["kill", "kill to up s", "up to first 200 s", "up to first frame s",
+    return out + _table(["kill", "kill to up s", "Docker restarts", "up to first 200 s", "up to first frame s",
                          "door's answers while down", "once up, before the 200"], rows) + [""]
 
 

@@ -101,23 +101,26 @@ def measure(port: int, container: str, kills: int) -> dict:
         subprocess.run(["docker", "exec", container, "sh", "-c", "kill -KILL $(cat /proc/1/task/1/children)"],
                        capture_output=True, check=True, timeout=30)
         probes = []
-        started = None  # known once a 200 comes after Docker has restarted the container
+        state = None  # the container's, once a 200 comes after Docker has restarted it
         deadline = time.monotonic() + TIMEOUT_S
         while time.monotonic() < deadline:
             status = _probe(port)
             answered = time.time()
             probes.append((answered, status))
-            if status == 200 and started is None and _restarts(container) > before:
-                started = epoch(_state(container)["StartedAt"])
-            if status == 200 and started is not None and answered >= started:
-                break  # not the old worker, which may answer for a moment after its master is killed
+            if status == 200 and (state is None or answered < epoch(state["StartedAt"])):
+                state = _state(container) if _restarts(container) > before else None
+            if state is not None and answered >= epoch(state["StartedAt"]):
+                break
             time.sleep(POLL_S)
-        state = _state(container)
+        if state is None:
+            state = _state(container)
         started = epoch(state["StartedAt"])
+        restarted = _restarts(container) - before
+        time.sleep(1)  # for the log line of the first frame, if it has not come yet
         log = subprocess.run(["docker", "logs", "--timestamps", "--since", state["StartedAt"], container],
                              capture_output=True, text=True, timeout=30)
         ready = first_line_time(log.stdout + log.stderr, READY)
         result = window(started, probes)
-        results.append({**result, "kill_to_up_s": started - killed,
+        results.append({**result, "kill_to_up_s": started - killed, "restarts": restarted,
                         "ready_s": None if ready is None else ready - started})
     return {"path": PATH, "poll_s": POLL_S, "kills": results}

@@ -17,7 +17,7 @@ STACK = {
     "floors": [{"service": "http", "imports": "gevent", "mem_mib": 24.4}, {"service": None, "imports": "nothing",
                                                                            "mem_mib": 3.2}],
     "restarts": {"path": "/snapshot.jpg", "poll_s": 0.02, "kills": [
-        {"kill_to_up_s": 0.66, "up_to_200_s": 0.7, "ready_s": 0.68,
+        {"kill_to_up_s": 0.66, "restarts": 1, "up_to_200_s": 0.7, "ready_s": 0.68,
          "failures": {"down": {"502": 23}, "up": {"502": 21, "503": 1}}}]},
 }
 
@@ -33,7 +33,7 @@ def test_the_stack_section_lists_every_container_the_counted_total_the_floors_an
     assert "| prusa-connect (stand-in) | 0.0 | 11.0 | 0.0 | 11.0 |" in section
     assert "| **counted (no feed, no stand-in)** |  | 34.0 |  | 36.0 |" in section
     assert "http (gevent) 24.4; python3 (nothing) 3.2" in section
-    assert "| 1 | 0.66 | 0.70 | 0.68 | 502 x23 | 502 x21, 503 x1 |" in section
+    assert "| 1 | 0.66 | 1 | 0.70 | 0.68 | 502 x23 | 502 x21, 503 x1 |" in section
     assert "2 uploads accepted in the 15 s, 4 in all" in section
     assert "| Python (images) | Python 3.13.5 |" in report
     assert "Time per section: stack 1.5 min" in report

@@ -17,6 +17,7 @@ from appliance.envparse import ConfigError, Env, load_or_exit
 
 DEFAULT_CIDRS = "127.0.0.0/8 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 ::1/128 fc00::/7 fe80::/10"
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
+STATUS_PAGE = Path(__file__).with_name("status.html")
 RENDERED = Path("/tmp/nginx.conf")
 
 
@@ -57,6 +58,8 @@ def render(config: NginxConfig, template: str) -> str:
         "@ALLOW_LINES@": "\n".join(f"        allow {c};" for c in config.allowed_cidrs),
         "@STREAM_MAX_PER_CLIENT@": str(config.stream_max_per_client),
         "@ACCESS_LOG@": "/dev/stdout" if config.access_log else "off",
+        "@ALLOWED_NETWORKS@": " ".join(config.allowed_cidrs),
+        "@STATUS_PAGE_DIR@": str(STATUS_PAGE.parent),
     }
     for placeholder, value in values.items():
         template = template.replace(placeholder, value)

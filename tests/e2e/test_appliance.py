@@ -215,7 +215,7 @@ def test_other_methods_get_405(stack, method):
         assert response.headers["Allow"] == "GET, HEAD"
 
 
-@pytest.mark.parametrize("path", ["/", "/index.html", "/snapshot.jpg/x", "/static/", "/../etc/passwd",
+@pytest.mark.parametrize("path", ["/index.html", "/status.html", "/status.json/x", "/snapshot.jpg/x", "/static/", "/../etc/passwd",
                                   "/printer/gcode/script", "/stream", "/healthz.json"])
 def test_other_paths_get_404(stack, path):
     response = get(path)

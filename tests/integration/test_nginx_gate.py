@@ -120,7 +120,7 @@ def test_allowed_paths_reach_the_frame_server_with_their_query_strings(gate, ups
     assert [path for _, path, _ in upstream.seen] == ["/snapshot.jpg?cacheBust=17", "/healthz", "/snapshot.jpg"]
 
 
-@pytest.mark.parametrize("path", ["/", "/snapshot.jpg/", "/stream.mjpg.bak", "/healthz/x", "/%2e%2e/etc/passwd"])
+@pytest.mark.parametrize("path", ["/index.html", "/snapshot.jpg/", "/stream.mjpg.bak", "/healthz/x", "/%2e%2e/etc/passwd"])
 def test_every_other_path_is_404_and_never_reaches_upstream(gate, upstream, path):
     url = gate()
     response = requests.get(url + path, timeout=5)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Mapping, Tuple
 
 from appliance import cameras as camera_slots
-from appliance.envparse import ConfigError, Env
+from appliance.envparse import ConfigError, Env, HttpUrl
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,8 @@ class Config:
     stream_idle_timeout: float  # a stream client that accepts no data for this long is dropped
     stream_keepalive: float  # a stream re-sends its last frame after this long without a new one
     worker_connections: int  # gunicorn's cap on simultaneous connections, streams and snapshots together
+    uploader_url: HttpUrl  # where the uploader serves GET /state, for /status.json
+    gate_socket: str  # the gate's unix socket, where it serves GET /gate/status, for /status.json
 
 
 def load(environ: Mapping[str, str]) -> Config:
@@ -53,5 +55,7 @@ def load(environ: Mapping[str, str]) -> Config:
         stream_idle_timeout=env.float("STREAM_IDLE_TIMEOUT", 30.0, minimum=0.1, maximum=3600),
         stream_keepalive=env.float("STREAM_KEEPALIVE", 1.0, minimum=0.05, maximum=60),
         worker_connections=worker_connections,
+        uploader_url=env.http_url("UPLOADER_URL", "http://uploader:8083"),
+        gate_socket=env.str("GATE_SOCKET", "/run/gate/gate.sock", pattern=r"/[\w./-]{1,100}", form="an absolute path"),
     )
 

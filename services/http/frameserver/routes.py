@@ -7,11 +7,13 @@ the snapshot and the stream are bare WSGI apps (the hot paths), the rest is Flas
 
 import json
 import logging
+import time
+from pathlib import Path
 from typing import Dict, NamedTuple, Optional
 from urllib.parse import parse_qs
 
 import gevent
-from flask import Flask
+from flask import Flask, request
 
 from appliance.cameras import SLOTS, SOURCES, variable
 from appliance.textresponse import NO_CACHE, method_not_allowed, text, unavailable
@@ -20,13 +22,15 @@ from jpegframes.markers import is_synthetic
 from .config import CameraConfig, Config
 from .framestore import Frame, FrameStore, PerFrame, stamp
 from .mjpegstream import StreamHandler
+from .statusreport import RateMeter, allowed_networks, compose, read_version
+from .statussources import StatusSources
 
 
 class Route(NamedTuple):
     path: str  # PATH_INFO, exactly
     action: Optional[str]  # the ?action= it needs (MobileRaker's /webcam/?action=stream), or None
     camera: Optional[int]  # the camera it serves; None: the server's own
-    kind: str  # "snapshot", "stream" or "health"
+    kind: str  # "snapshot", "stream", "health" or "status"
 
 
 def _camera_routes(number: int) -> tuple:
@@ -52,6 +56,7 @@ ROUTES = (
     Route("/webcam/snapshot", None, 1, "snapshot"),
     *(route for number in SLOTS for route in _camera_routes(number)),
     Route("/healthz", None, None, "health"),
+    Route("/status.json", None, None, "status"),
 )
 
 
@@ -191,6 +196,15 @@ def health(cameras: Dict[int, Camera], max_age: float) -> tuple:
     return {**first, "cameras": reports}, all_fresh
 
 
+def camera_paths(cameras: Dict[int, Camera]) -> Dict[int, tuple]:
+    """camera -> (its stream's path, its snapshot's path): the first of its routes in the table with a file name."""
+    paths = {}
+    for number in cameras:
+        mine = [route.path for route in ROUTES if route.camera == number and route.action is None]
+        paths[number] = (next(p for p in mine if p.endswith(".mjpg")), next(p for p in mine if p.endswith(".jpg")))
+    return paths
+
+
 def create_app(config: Config, cameras: Dict[int, Camera]) -> Flask:
     """The WSGI app serving ROUTES for `cameras` (the enabled ones, by number)."""
     app = Flask("frameserver")
@@ -201,10 +215,26 @@ def create_app(config: Config, cameras: Dict[int, Camera]) -> Flask:
         response.headers["Cache-Control"] = "no-store"
         return response
 
+    meters = {number: RateMeter() for number in cameras}
+    paths = camera_paths(cameras)
+    sources = StatusSources(config.uploader_url.host, config.uploader_url.port, config.gate_socket)
+    version = read_version(Path(__file__))
+
+    def status_json():
+        uploader, gate = sources.read()
+        body = compose(cameras=cameras, meters=meters, paths=paths, uploader=uploader, gate=gate,
+                       networks=allowed_networks(request.headers.get("X-Door-Allowed-Networks")), version=version,
+                       max_age=config.snapshot_max_age, wall_now=time.time(), now=time.monotonic())
+        response = app.response_class(json.dumps(body), mimetype="application/json")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     handlers = {}
     for route in ROUTES:
         if route.kind == "health":
             app.add_url_rule(route.path, "healthz", healthz)
+        elif route.kind == "status":
+            app.add_url_rule(route.path, "status", status_json)
         elif route.camera in cameras:
             handlers[route] = getattr(cameras[route.camera], route.kind)
         else:

@@ -1,0 +1,152 @@
+"""The status page in a real headless Chromium, and /status.json, against the whole stack in Docker,
+through the published port only."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import requests
+
+from headless_chromium import Chromium, chromium_binary
+
+from .stack import BASE_URL, ROOT, Stack, get, wait_for
+from .test_appliance import ENV, TOKEN, pytestmark as docker_mark
+
+SCREENSHOT = ROOT / "tests" / "e2e" / "screenshots" / "status-page.png"
+PHONE_SCREENSHOT = SCREENSHOT.with_name("status-page-phone.png")
+if chromium_binary() is None and os.environ.get("CI") == "true":
+    raise RuntimeError("the status page tests must run in CI, but chromium is not installed (tests/prepare-host)")
+pytestmark = [docker_mark, pytest.mark.skipif(chromium_binary() is None,
+                                              reason="chromium is not installed (tests/prepare-host installs it)")]
+
+PICTURES = "[...document.querySelectorAll('img[data-camera]')]"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    s = Stack(ENV, tmp_path_factory.mktemp("e2e-status"))
+    s.run("down", "-v", "--remove-orphans", check=False)
+    s.require_free_port()
+    s.run("build")
+    s.run("up", "-d")
+    wait_for(lambda: get("/snapshot.jpg").status_code == 200, 90, "a first frame through nginx")
+    yield s
+    s.run("down", "-v", "--remove-orphans", check=False)
+
+
+@pytest.fixture(scope="module")
+def browser(stack):
+    with Chromium(1280, 900) as chromium:
+        chromium.open(BASE_URL + "/")
+        yield chromium
+
+
+def status():
+    response = get("/status.json")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/json"
+    return response.json()
+
+
+def text_of(browser, selector):
+    return browser.evaluate(f"(document.querySelector({json.dumps(selector)}) || {{}}).textContent || ''")
+
+
+def test_every_cameras_picture_renders_from_nothing_but_the_appliance(browser):
+    cameras = [c["camera"] for c in status()["cameras"]]
+    assert cameras
+    widths = browser.wait_for(
+        f"(p => p.length === {len(cameras)} && p.every(i => i.naturalWidth > 0) && p.map(i => i.naturalWidth))"
+        f"({PICTURES})", 30, "every camera's picture")
+    assert widths == [int(ENV["CAMERA_WIDTH"])] * len(cameras)
+    assert text_of(browser, "[data-camera='1'] [data-field=source]") == "test pattern (synthetic)"
+    assert text_of(browser, "[data-camera='1'] [data-field=size]") == "640 × 480"
+    browser.wait_for("/fps$/.test(document.querySelector(\"[data-camera='1'] [data-field=fps]\").textContent)", 10,
+                     "a measured frame rate")
+    outside = [url for url in browser.requests if not url.startswith((BASE_URL + "/", "data:"))]
+    assert outside == [], "the page fetched something from elsewhere"
+    assert browser.console == []
+
+
+def test_status_json_has_every_field_with_its_type_and_no_secret(stack):
+    doc = status()
+    assert set(doc) == {"version", "generated_at", "status", "cameras", "printer", "door", "unknown"}
+    assert doc["version"] == (ROOT / "VERSION").read_text().strip()
+    assert isinstance(doc["generated_at"], float) and doc["status"] in ("ok", "warning", "failing")
+    camera = doc["cameras"][0]
+    types = {"camera": int, "status": str, "stream": str, "snapshot": str, "feed_connected": bool, "source": str,
+             "width": int, "height": int, "frame_age_s": float, "frames_total": int, "frames_dropped": int,
+             "reconnects": int, "stream_clients": int}
+    assert {k: type(camera[k]) for k in types} == types
+    assert camera["fps"] is None or isinstance(camera["fps"], (int, float))
+    assert (camera["stream"], camera["snapshot"], camera["source"]) == ("/stream.mjpg", "/snapshot.jpg", "synthetic")
+    assert doc["door"]["allowed_networks"] == ENV.get("ALLOWED_CIDRS", "127.0.0.0/8 10.0.0.0/8 172.16.0.0/12 "
+                                                     "192.168.0.0/16 ::1/128 fc00::/7 fe80::/10").split()
+    assert all(isinstance(reason, str) and reason for reason in doc["unknown"].values())
+    for path in ("/status.json", "/"):
+        assert TOKEN not in get(path).text and TOKEN[:-4] not in get(path).text
+
+
+def test_the_page_reads_well_on_a_phone(browser):
+    try:
+        browser.resize(390, 844, mobile=True)
+        browser.wait_for(f"{PICTURES}.every(i => i.naturalWidth > 0)", 20, "the pictures at phone width")
+        assert browser.evaluate("document.documentElement.scrollWidth") <= 390
+        browser.screenshot(PHONE_SCREENSHOT)
+    finally:
+        browser.resize(1280, 900)
+
+
+def test_a_part_that_cannot_be_reached_shows_as_unknown(stack, browser):
+    stack.run("stop", "uploader")
+    try:
+        reason = wait_for(lambda: status()["unknown"].get("uploader"), 20, "status.json to miss the uploader")
+        assert "uploader" in reason
+        browser.wait_for("document.querySelector(\"[data-camera='1']\").textContent.includes('unknown: ')", 20,
+                         "the page to say the uploads are unknown")
+    finally:
+        stack.run("start", "uploader")
+
+
+def test_the_page_stays_up_while_the_frame_server_is_down_and_recovers(stack, browser):
+    stack.run("stop", "http")
+    try:
+        banner = browser.wait_for("document.getElementById('banner').textContent", 20, "the page to say so")
+        assert "The frame server does not answer (HTTP 502" in banner
+        assert get("/").status_code == 200
+    finally:
+        stack.run("start", "http")
+    browser.wait_for("document.getElementById('banner').textContent === ''", 60, "the page to recover")
+    browser.wait_for(f"{PICTURES}.every(i => i.naturalWidth > 0)", 30, "the pictures again")
+
+
+def test_at_the_stream_cap_the_picture_is_a_refreshing_snapshot(stack):
+    streams = []
+    try:
+        while True:  # fill this address's stream slots (STREAM_MAX_PER_CLIENT)
+            response = requests.get(BASE_URL + "/stream.mjpg", stream=True, timeout=5)
+            if response.status_code == 503:
+                assert "too many streams" in response.text
+                break
+            streams.append(response)
+            assert len(streams) <= 50
+        with Chromium(800, 600) as browser:
+            browser.open(BASE_URL + "/")
+            note = browser.wait_for("document.querySelector(\"[data-camera='1'] .note\").textContent", 20,
+                                    "the note on the picture")
+            assert note == "snapshots: no stream slot free"
+            first = browser.wait_for(f"{PICTURES}[0].naturalWidth > 0 && {PICTURES}[0].src", 20, "a snapshot")
+            assert "/snapshot.jpg?cacheBust=" in first
+            browser.wait_for(f"{PICTURES}[0].src !== {json.dumps(first)} && {PICTURES}[0].naturalWidth > 0", 10,
+                             "the snapshot to refresh")
+    finally:
+        for response in streams:
+            response.close()
+
+
+def test_the_screenshot(browser):
+    browser.wait_for(f"{PICTURES}.every(i => i.naturalWidth > 0) && !document.getElementById('banner').textContent"
+                     " && [...document.querySelectorAll('[data-field=fps]')].every(e => e.textContent.endsWith('fps'))"
+                     " && [...document.querySelectorAll('[data-field=viewers]')].every(e => e.textContent === '1')",
+                     30, "a settled page: every picture, its frame rate measured, only this page watching")
+    assert browser.screenshot(SCREENSHOT).stat().st_size > 10000

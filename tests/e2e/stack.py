@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -113,6 +114,19 @@ class Stack:
 
     def logs(self, *services: str) -> str:
         return self.run("logs", "--no-color", *services).stdout
+
+
+@contextmanager
+def fresh_stack(env: Dict[str, str], workdir: Path):
+    """A Stack with its images built and nothing left of an earlier run; taken down, volumes too, afterwards."""
+    stack = Stack(env, workdir)
+    stack.run("down", "-v", "--remove-orphans", check=False)
+    stack.require_free_port()
+    stack.run("build")
+    try:
+        yield stack
+    finally:
+        stack.run("down", "-v", "--remove-orphans", check=False)
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.25):

@@ -16,7 +16,7 @@ import websocket
 from jpegframes.markers import SYNTHETIC_MARK, comments, dimensions, is_complete_jpeg, is_synthetic
 from mjpeg_reader import boundary_of, read_parts
 
-from .stack import BASE_URL, MOONRAKER_URL, PORT, Stack, docker_usable, get, wait_for
+from .stack import BASE_URL, MOONRAKER_URL, PORT, docker_usable, fresh_stack, get, wait_for
 
 TOKEN = "e2eToken0123456789ab"
 NOT_ALLOWED_NET = "192.0.2.0/24"  # TEST-NET-1: never the address the tests connect from
@@ -45,12 +45,8 @@ ENV = {
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    s = Stack(ENV, tmp_path_factory.mktemp("e2e"))
-    s.run("down", "-v", "--remove-orphans", check=False)
-    s.require_free_port()
-    s.run("build")
-    yield s
-    s.run("down", "-v", "--remove-orphans", check=False)
+    with fresh_stack(ENV, tmp_path_factory.mktemp("e2e")) as s:
+        yield s
 
 
 def snapshot_ok():

@@ -10,7 +10,7 @@ import requests
 
 from headless_chromium import Chromium, chromium_binary
 
-from .stack import BASE_URL, ROOT, Stack, get, wait_for
+from .stack import BASE_URL, ROOT, fresh_stack, get, wait_for
 from .test_appliance import ENV, TOKEN, pytestmark as docker_mark
 
 SCREENSHOT = ROOT / "tests" / "e2e" / "screenshots" / "status-page.png"
@@ -25,14 +25,10 @@ PICTURES = "[...document.querySelectorAll('img[data-camera]')]"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    s = Stack(ENV, tmp_path_factory.mktemp("e2e-status"))
-    s.run("down", "-v", "--remove-orphans", check=False)
-    s.require_free_port()
-    s.run("build")
-    s.run("up", "-d")
-    wait_for(lambda: get("/snapshot.jpg").status_code == 200, 90, "a first frame through nginx")
-    yield s
-    s.run("down", "-v", "--remove-orphans", check=False)
+    with fresh_stack(ENV, tmp_path_factory.mktemp("e2e-status")) as s:
+        s.run("up", "-d")
+        wait_for(lambda: get("/snapshot.jpg").status_code == 200, 90, "a first frame through nginx")
+        yield s
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ TOKEN = "statusJsonToken0123456789"
 UPLOADER_STATE = {"cameras": [{"camera": 1, "name": "Bed", "enabled": True, "token": TOKEN[-4:],
                                "fingerprint": "WXYZ", "last_accepted_at": time.time() - 12, "cause": None,
                                "next_try_at": time.time() + 8}]}
-GATE_STATUS = {"moonraker_url": "http://127.0.0.1:7125", "moonraker_reachable": True, "sessions": 1,
-               "denied": {"printer.gcode.script": 2}, "warning": None}
+GATE_STATUS = {"moonraker_url": "http://127.0.0.1:7125", "moonraker_reachable": True, "sessions_open": 1,
+               "denied_calls": {"printer.gcode.script": 2}, "open_beside_the_door": None}
 
 
 class FrameServer(ServiceProcess):
@@ -88,7 +88,7 @@ def test_the_document_joins_the_cameras_the_uploader_and_the_gate(start, gate_so
     assert camera["stream"] == "/stream.mjpg" and camera["snapshot"] == "/snapshot.jpg"
     assert 10 <= camera["fps"] <= 25, camera["fps"]
     assert camera["connect"]["status"] == "ok" and camera["connect"]["token"] == TOKEN[-4:]
-    assert doc["door"]["gate"]["denied"] == {"printer.gcode.script": 2}
+    assert doc["door"]["gate"]["denied_calls"] == {"printer.gcode.script": 2}
     assert doc["version"] == open(os.path.join(os.path.dirname(__file__), "..", "..", "VERSION")).read().strip()
 
 

@@ -18,9 +18,9 @@ UPLOADER_STATE = {
                  "password": "hunter2hunter2", "last_accepted_at": 1000.5, "cause": None, "next_try_at": 1010.5}],
     "printer": {"state": "printing", "upload_when": "printing", "password": "hunter2hunter2"},
 }
-GATE_STATUS = {"moonraker_url": "http://127.0.0.1:7125", "moonraker_reachable": True, "sessions": 2,
-               "denied": {"printer.gcode.script": 3, "machine.reboot": 1}, "warning": None,
-               "api_key": "secretApiKey1234"}
+GATE_STATUS = {"moonraker_url": "http://127.0.0.1:7125", "moonraker_reachable": True, "moonraker": "answers HTTP 200",
+               "sessions_open": 2, "sessions_max": 10, "denied_calls": {"printer.gcode.script": 3, "machine.reboot": 1},
+               "open_beside_the_door": None, "api_key": "secretApiKey1234", "self_check": {"checked": True}}
 NETWORKS = (["192.168.0.0/16"], None)
 
 
@@ -61,8 +61,9 @@ def test_every_field_has_its_type():
     assert isinstance(cam["frame_age_s"], float)
     assert doc["printer"] == {"state": "printing", "upload_when": "printing", "cause": None}
     assert doc["door"] == {"status": "ok", "allowed_networks": ["192.168.0.0/16"], "gate": {
-        "moonraker_url": "http://127.0.0.1:7125", "moonraker_reachable": True, "sessions": 2,
-        "denied": {"machine.reboot": 1, "printer.gcode.script": 3}, "warning": None}}
+        "moonraker_url": "http://127.0.0.1:7125", "moonraker_reachable": True, "moonraker": "answers HTTP 200",
+        "sessions_open": 2, "sessions_max": 10, "denied_calls": {"machine.reboot": 1, "printer.gcode.script": 3},
+        "open_beside_the_door": None}}
 
 
 def test_no_secret_and_no_whole_fingerprint_passes_through():
@@ -88,10 +89,11 @@ def test_a_source_that_cannot_be_read_is_null_with_its_reason_and_the_rest_still
 
 
 def test_a_document_of_the_wrong_shape_is_read_as_far_as_it_goes():
-    doc = document(uploader=Fetched(["not", "a", "mapping"]), gate=Fetched({"sessions": "many", "denied": [1]}))
+    doc = document(uploader=Fetched(["not", "a", "mapping"]), gate=Fetched({"sessions_open": "many", "denied_calls": [1]}))
     assert doc["unknown"]["uploader"] == "the uploader sent no state"
-    assert doc["door"]["gate"] == {"moonraker_url": None, "moonraker_reachable": None, "sessions": None,
-                                   "denied": {}, "warning": None}
+    assert doc["door"]["gate"] == {"moonraker_url": None, "moonraker_reachable": None, "moonraker": None,
+                                   "sessions_open": None, "sessions_max": None, "denied_calls": {},
+                                   "open_beside_the_door": None}
     odd = document(uploader=Fetched({"cameras": [{"camera": "1", "enabled": True}, 7]}))
     assert odd["cameras"][0]["connect"]["status"] == "off"
     assert odd["unknown"] == {"printer": "the uploader does not report the printer's state"}
@@ -111,7 +113,7 @@ def test_colours_follow_the_camera_its_uploads_and_the_door():
     off = document(uploader=Fetched({"cameras": [dict(UPLOADER_STATE["cameras"][0], enabled=False)]}))
     assert off["cameras"][0]["connect"] == {"status": "off", "enabled": False, "token": None, "fingerprint": None,
                                             "last_accepted_at": None, "cause": None, "next_try_at": None}
-    exposed = document(gate=Fetched(dict(GATE_STATUS, warning="Moonraker also answers on 192.168.1.5:7125")))
+    exposed = document(gate=Fetched(dict(GATE_STATUS, open_beside_the_door="Moonraker also answers on 10.0.0.5:7125")))
     assert exposed["door"]["status"] == "failing"
     assert document(gate=Fetched(dict(GATE_STATUS, moonraker_reachable=False)))["door"]["status"] == "warning"
 

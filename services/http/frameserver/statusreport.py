@@ -188,23 +188,29 @@ def _printer(state: Optional[Mapping]) -> Optional[Dict[str, Any]]:
 def _gate(status: Mapping) -> Dict[str, Any]:
     reachable = status.get("moonraker_reachable")
     reachable = reachable if isinstance(reachable, bool) else None
-    warning = _text(status, "warning", TEXT_LIMIT)
-    denied = status.get("denied")
+    beside = _text(status, "open_beside_the_door", TEXT_LIMIT)
+    denied = status.get("denied_calls")
     denied = {str(method)[:80]: count for method, count in denied.items() if _is_int(count)} \
         if isinstance(denied, Mapping) else {}
-    sessions = status.get("sessions")
     return {
-        "status": FAILING if warning else OK if reachable else WARNING,
+        "status": FAILING if beside else OK if reachable else WARNING,
         "moonraker_url": _text(status, "moonraker_url", 200),
         "moonraker_reachable": reachable,
-        "sessions": sessions if _is_int(sessions) else None,
-        "denied": dict(sorted(denied.items())[:64]),
-        "warning": warning,
+        "moonraker": _text(status, "moonraker", TEXT_LIMIT),
+        "sessions_open": _int(status, "sessions_open"),
+        "sessions_max": _int(status, "sessions_max"),
+        "denied_calls": dict(sorted(denied.items())[:64]),
+        "open_beside_the_door": beside,
     }
 
 
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int(document: Mapping, key: str) -> Optional[int]:
+    value = document.get(key)
+    return value if _is_int(value) else None
 
 
 def _number(document: Mapping, key: str) -> Optional[float]:

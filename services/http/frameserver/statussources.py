@@ -2,8 +2,8 @@
 over its unix socket.
 
 Each source is fetched at most once a second, by one greenlet at a time (concurrent readers wait
-for that fetch), and every fetch ends within `timeout` seconds whatever the other side does, so a
-hung uploader costs a status request a second and never stalls the worker.
+for that fetch), and every fetch ends within its timeout whatever the other side does, so a hung
+uploader costs a status request a second (a hung gate three) and never stalls the worker.
 """
 
 import http.client
@@ -19,6 +19,8 @@ from gevent.lock import Semaphore
 from .statusreport import Fetched
 
 MAX_BODY = 256 * 1024
+UPLOADER_TIMEOUT = 1.0  # seconds; the uploader answers from memory
+GATE_TIMEOUT = 3.0  # the gate asks Moonraker for each status, and gives it 2 s
 
 
 class Cached:
@@ -80,13 +82,12 @@ def fetch_json(name: str, where: str, connection: Callable[[], http.client.HTTPC
 class StatusSources:
     """The uploader's GET /state at host:port and the gate's GET /gate/status at its unix socket, read side by side."""
 
-    def __init__(self, uploader_host: str, uploader_port: int, gate_socket: str, timeout: float = 1.0):
-        where = f"{uploader_host}:{uploader_port}"
-        self._uploader = Cached(lambda: fetch_json(
-            "the uploader", where, lambda: http.client.HTTPConnection(uploader_host, uploader_port, timeout=timeout),
-            "/state", timeout))
-        self._gate = Cached(lambda: fetch_json(
-            "the gate", gate_socket, lambda: _UnixConnection(gate_socket, timeout), "/gate/status", timeout))
+    def __init__(self, uploader_host: str, uploader_port: int, gate_socket: str):
+        uploader = lambda: http.client.HTTPConnection(uploader_host, uploader_port, timeout=UPLOADER_TIMEOUT)  # noqa: E731
+        gate = lambda: _UnixConnection(gate_socket, GATE_TIMEOUT)  # noqa: E731
+        self._uploader = Cached(lambda: fetch_json("the uploader", f"{uploader_host}:{uploader_port}", uploader,
+                                                   "/state", UPLOADER_TIMEOUT))
+        self._gate = Cached(lambda: fetch_json("the gate", gate_socket, gate, "/gate/status", GATE_TIMEOUT))
 
     def read(self) -> Tuple[Fetched, Fetched]:
         """(the uploader's state, the gate's status), each at most a second old."""

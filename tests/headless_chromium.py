@@ -129,10 +129,11 @@ class Chromium:
             time.sleep(interval)
 
     def screenshot(self, path: Path) -> Path:
-        """The whole page, not only the viewport, as a PNG."""
-        size = self.call("Page.getLayoutMetrics")["cssContentSize"]
+        """The whole page, not only the viewport, and no empty space below it, as a PNG."""
+        width = self.call("Page.getLayoutMetrics")["cssContentSize"]["width"]
+        height = self.evaluate("Math.ceil(document.body.getBoundingClientRect().bottom + scrollY)")
         shot = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                         clip={"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1})
+                         clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1})
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(shot["data"]))
         return path

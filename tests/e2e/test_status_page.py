@@ -49,12 +49,11 @@ def text_of(browser, selector):
 
 
 def test_every_cameras_picture_renders_from_nothing_but_the_appliance(browser):
-    cameras = [c["camera"] for c in status()["cameras"]]
-    assert cameras
+    assert [c["camera"] for c in status()["cameras"]] == [1, 2]
     widths = browser.wait_for(
-        f"(p => p.length === {len(cameras)} && p.every(i => i.naturalWidth > 0) && p.map(i => i.naturalWidth))"
-        f"({PICTURES})", 30, "every camera's picture")
-    assert widths == [int(ENV["CAMERA_WIDTH"])] * len(cameras)
+        f"(p => p.length === 2 && p.every(i => i.naturalWidth > 0) && p.map(i => i.naturalWidth))({PICTURES})",
+        30, "every camera's picture")
+    assert widths == [int(ENV["CAMERA_WIDTH"]), int(ENV["CAMERA2_WIDTH"])]
     assert text_of(browser, "[data-camera='1'] [data-field=source]") == "test pattern (synthetic)"
     assert text_of(browser, "[data-camera='1'] [data-field=size]") == "640 × 480"
     browser.wait_for("/fps$/.test(document.querySelector(\"[data-camera='1'] [data-field=fps]\").textContent)", 10,
@@ -70,12 +69,15 @@ def test_status_json_has_every_field_with_its_type_and_no_secret(stack):
     assert doc["version"] == (ROOT / "VERSION").read_text().strip()
     assert isinstance(doc["generated_at"], float) and doc["status"] in ("ok", "warning", "failing")
     camera = doc["cameras"][0]
-    types = {"camera": int, "status": str, "stream": str, "snapshot": str, "feed_connected": bool, "source": str,
+    types = {"camera": int, "name": str, "status": str, "stream": str, "snapshot": str, "feed_connected": bool, "source": str,
              "width": int, "height": int, "frame_age_s": float, "frames_total": int, "frames_dropped": int,
-             "reconnects": int, "stream_clients": int}
+             "reconnects": int, "reader_restarts": int, "stream_clients": int}
     assert {k: type(camera[k]) for k in types} == types
     assert camera["fps"] is None or isinstance(camera["fps"], (int, float))
     assert (camera["stream"], camera["snapshot"], camera["source"]) == ("/stream.mjpg", "/snapshot.jpg", "synthetic")
+    second = doc["cameras"][1]
+    assert (second["camera"], second["name"], second["stream"], second["snapshot"], second["width"]) == (
+        2, ENV["CAMERA2_NAME"], "/webcam2/stream.mjpg", "/webcam2/snapshot.jpg", int(ENV["CAMERA2_WIDTH"]))
     assert doc["door"]["allowed_networks"] == ENV.get("ALLOWED_CIDRS", "127.0.0.0/8 10.0.0.0/8 172.16.0.0/12 "
                                                      "192.168.0.0/16 ::1/128 fc00::/7 fe80::/10").split()
     assert all(isinstance(reason, str) and reason for reason in doc["unknown"].values())

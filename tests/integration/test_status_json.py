@@ -84,7 +84,7 @@ def test_the_document_joins_the_cameras_the_uploader_and_the_gate(start, gate_so
     assert doc["unknown"] == {"allowed_networks": "known only through the door on port 7126 (nginx sends it)",
                               "printer": "the uploader does not report the printer's state"}
     (camera,) = doc["cameras"]
-    assert camera["status"] == "ok" and camera["name"] == "Bed" and (camera["width"], camera["height"]) == (64, 48)
+    assert camera["status"] == "ok" and camera["name"] == "Printer camera" and (camera["width"], camera["height"]) == (64, 48)
     assert camera["stream"] == "/stream.mjpg" and camera["snapshot"] == "/snapshot.jpg"
     assert 10 <= camera["fps"] <= 25, camera["fps"]
     assert camera["connect"]["status"] == "ok" and camera["connect"]["token"] == TOKEN[-4:]

@@ -5,7 +5,7 @@ import logging
 from pathlib import Path
 from types import SimpleNamespace
 
-from frameserver.config import load
+from frameserver.config import CameraConfig, load
 from frameserver.framestore import FrameStore
 from frameserver.routes import Camera, camera_paths
 from frameserver.statusreport import Fetched, RateMeter, allowed_networks, compose, read_version
@@ -32,7 +32,8 @@ def camera(number=1, frames=0, connected=True):
     for n in range(frames):
         store.publish(make_frame(n))
     feed = SimpleNamespace(connected=connected, reconnects=1, restarts=0, frames_dropped=2)
-    return Camera(number, store, feed, CONFIG, logging.getLogger("test-statusreport"))
+    return Camera(CameraConfig(number, f"Camera {number}", 9000 + number - 1), store, feed, CONFIG,
+                  logging.getLogger("test-statusreport"))
 
 
 def document(cameras=None, uploader=Fetched(UPLOADER_STATE), gate=Fetched(GATE_STATUS), networks=NETWORKS,
@@ -51,7 +52,7 @@ def test_every_field_has_its_type():
     assert doc["unknown"] == {}
     (cam,) = doc["cameras"]
     assert cam == {
-        "camera": 1, "name": "Bed", "status": "ok", "stream": "/webcam1/stream.mjpg",
+        "camera": 1, "name": "Camera 1", "status": "ok", "stream": "/webcam1/stream.mjpg",
         "snapshot": "/webcam1/snapshot.jpg", "feed_connected": True, "source": "camera", "width": 64, "height": 48,
         "fps": None, "frame_age_s": cam["frame_age_s"], "frames_total": 2, "frames_dropped": 2, "reconnects": 1,
         "reader_restarts": 0, "stream_clients": 0,
@@ -121,7 +122,7 @@ def test_colours_follow_the_camera_its_uploads_and_the_door():
 def test_a_camera_the_uploader_does_not_list_is_off_and_every_camera_is_listed():
     doc = document([camera(2, frames=1), camera(1, frames=1)])
     assert [c["camera"] for c in doc["cameras"]] == [1, 2]
-    assert doc["cameras"][1]["connect"]["status"] == "off" and doc["cameras"][1]["name"] is None
+    assert doc["cameras"][1]["connect"]["status"] == "off" and doc["cameras"][1]["name"] == "Camera 2"
 
 
 def test_long_or_multiline_text_is_one_bounded_line():

@@ -126,10 +126,9 @@ def _camera(number: int, camera, meter: RateMeter, paths: Tuple[str, str], uploa
     frame = camera.store.latest
     size = dimensions(frame.data) if frame is not None else None
     fps = meter.rate(frame, now)
-    name = getattr(camera, "name", None) or (_text(upload, "name", 64) if upload else None)
     return {
         "camera": number,
-        "name": name,
+        "name": camera.name,
         "status": OK if fresh else WARNING if health["feed_connected"] else FAILING,
         "stream": paths[0],
         "snapshot": paths[1],

@@ -152,16 +152,17 @@ class StreamHandler:
 
     def _body(self, sock, hangup, framing: tuple, interval: float, peer: str):
         """The opening through gunicorn (it sends the headers with it), then every part written to the
-        socket directly, each write within STREAM_IDLE_TIMEOUT. The client hanging up ends the stream at
-        once, wherever it waits. Both end it as a broken pipe, which gunicorn takes as a client gone.
+        socket directly. A client that accepts no data for STREAM_IDLE_TIMEOUT is dropped (the socket's
+        own timeout, which gevent arms only when a send has to wait); one that hangs up ends the stream
+        at once, wherever it waits. Both end it as a broken pipe, which gunicorn takes as a client gone.
         """
         config = self._config
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        sock.settimeout(config.stream_idle_timeout)
         # A stream client sends nothing after its request, so its socket turning readable means it
         # has closed it (or broken the protocol): either way the stream is over.
         hangup.start(_hung_up, hangup, gevent.getcurrent())
         yield OPENING
-        deadline = gevent.Timeout(config.stream_idle_timeout)
         upcoming = parts(self._store, config.snapshot_max_age, config.stream_keepalive, *framing)
         while True:
             started = time.monotonic()
@@ -174,17 +175,17 @@ class StreamHandler:
                 gevent.sleep(config.stream_keepalive)
                 upcoming = parts(self._store, config.snapshot_max_age, config.stream_keepalive, *framing)
                 continue
-            deadline.start()
             try:
-                sock.sendall(data)
-            except gevent.Timeout as timeout:
-                if timeout is not deadline:
-                    raise
+                # send(), not sendall(): gevent's sendall asks the kernel for SO_SNDBUF on every call.
+                sent = sock.send(data)
+                if sent < len(data):
+                    rest = memoryview(data)[sent:]
+                    while rest:
+                        rest = rest[sock.send(rest):]
+            except socket.timeout:
                 self._log.info("stream client %s dropped: it accepted no data for %g s",
                                peer, config.stream_idle_timeout)
                 raise BrokenPipeError(errno.EPIPE, "stream client accepted no data") from None
-            finally:
-                deadline.cancel()
             if interval:
                 rest = started + interval - time.monotonic()
                 if rest > 0:

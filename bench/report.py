@@ -258,24 +258,28 @@ def _stack(stack) -> list:
                 "http image (no network, read-only), in MiB: " + "; ".join(
                     f"{f['service'] or 'python3'} ({f['imports']}) {_f(f['mem_mib'], 1)}" for f in stack["floors"])
                 + ".", ""]
-    return out + _restarts(stack.get("restarts"))
+    return (out + _restarts(stack.get("restarts"), "The frame server", "http", "first frame",
+                            "the frame server's log line for the feed's first frame")
+            + _restarts(stack.get("gate_restarts"), "The Moonraker gate", "moonraker-gate", "listening",
+                        "the gate's log line that it listens on its socket"))
 
 
-def _restarts(restarts) -> list:
+def _restarts(restarts, who: str, service: str, ready: str, ready_means: str) -> list:
     if not restarts:
         return []
-    out = [f"**Restarts.** The frame server crashed {len(restarts['kills'])} times (SIGKILL of the http "
+    answer = restarts.get("answer", 200)
+    out = [f"**Restarts of {service}.** {who} crashed {len(restarts['kills'])} times (SIGKILL of the {service} "
            "container's service process; Docker restarts the container), each once it had run "
            f"{RUNNING_S:g} s; `GET {restarts['path']}` through the door every "
-           f"{restarts['poll_s'] * 1000:g} ms, a new connection each time. Up = Docker's StartedAt of the restarted "
-           "container; first frame = the frame server's log line for the feed's first frame.", ""]
+           f"{restarts['poll_s'] * 1000:g} ms, a new connection each time, until its {answer}. Up = Docker's "
+           f"StartedAt of the restarted container; {ready} = {ready_means}.", ""]
     rows = []
     for number, kill in enumerate(restarts["kills"], 1):
         rows.append([str(number), _f(kill["kill_to_up_s"], 2), str(kill.get("restarts", "n/a")),
                      _f(kill["up_to_200_s"], 2), _f(kill["ready_s"], 2),
                      _answers(kill["failures"]["down"]), _answers(kill["failures"]["up"])])
-    return out + _table(["kill", "kill to up s", "Docker restarts", "up to first 200 s", "up to first frame s",
-                         "door's answers while down", "once up, before the 200"], rows) + [""]
+    return out + _table(["kill", "kill to up s", "Docker restarts", f"up to first {answer} s", f"up to {ready} s",
+                         "door's answers while down", f"once up, before the {answer}"], rows) + [""]
 
 
 def _answers(counts: dict) -> str:

@@ -1,6 +1,6 @@
 """The compose stack as shipped (FEED_SOURCE=synthetic), uploading to a Prusa Connect stand-in: `docker stats`
 per container, idle and with viewers, beside floors measured in the same run (bare python3 in the same image);
-then the door's window after kills of the http container (restartbench)."""
+then the door's window after kills of the http and moonraker-gate containers (restartbench)."""
 
 import hashlib
 import json
@@ -178,12 +178,14 @@ def run(workdir: Path, viewers: int, seconds: float, samples: int, kills: int) -
         parts = sum(c["parts"] for c in got["clients"])
         uploads = {"idle": idle_uploads, "loaded": stack.uploads(start_ns / 1e9, end_ns / 1e9),
                    "total": stack.uploads(up, time.time())}
-        http = next(container for container, service in stack.services().items() if service == "http")
-        restarts = restartbench.measure(stack.port, http, kills)
+        containers = {service: container for container, service in stack.services().items()}
+        restarts = restartbench.measure(stack.port, containers["http"], kills)
+        gate_restarts = restartbench.measure(stack.port, containers["moonraker-gate"], kills, restartbench.GATE)
     finally:
         stack.compose("down", "-v", "--remove-orphans", timeout=300)
     shown = {key: value for key, value in settings.items() if not key.startswith("BENCH_") and key != "HTTP_PORT"}
     return {"python_image": python_image, "settings": shown, "viewers": viewers, "seconds": seconds, "idle": idle, "loaded": loaded,
             "standins": list(STANDINS), "uploads": uploads, "floors": floors(samples), "restarts": restarts,
+            "gate_restarts": gate_restarts,
             "viewer_fps": parts / max(1, viewers) / ((end_ns - spawned_ns) / 1e9),
             "errors": sorted({c["error"] for c in got["clients"] if c["error"]})}

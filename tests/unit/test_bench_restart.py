@@ -43,3 +43,12 @@ def test_every_crash_must_be_served_again_within_the_limit():
     assert "0.68 s" in target["floor"]
     assert _restart_target([kill, {**kill, "up_to_200_s": 1.6}])["met"] is False
     assert _restart_target([kill, {**kill, "up_to_200_s": None}])["met"] is False
+
+
+def test_the_gates_window_ends_at_its_own_answer_and_is_a_target_of_its_own():
+    # nginx's 502 while the gate is down, then the gate's own 400 to /websocket without an upgrade.
+    assert window(10.0, [(9.9, 502), (10.3, 502), (10.5, 400)], 400)["up_to_200_s"] == pytest.approx(0.5)
+    kill = {"up_to_200_s": 0.5, "kill_to_up_s": 0.4, "ready_s": 0.3, "failures": {"down": {"502": 3}, "up": {}}}
+    results = {"settings": {"sizes": [[1280, 720]], "fps": 30}, "stack": {"gate_restarts": {"kills": [kill]}}}
+    gate = next(t for t in evaluate(results) if "the Moonraker gate" in t["target"])
+    assert gate["met"] is True and "at most 0.30 s" in gate["floor"]

@@ -111,10 +111,11 @@ def measure(port: int, container: str, kills: int, service: Tuple[str, int, str]
             status = _probe(port, path)
             answered = time.time()
             probes.append((answered, status))
-            if status == serving and (state is None or answered < epoch(state["StartedAt"])):
-                state = _state(container) if _restarts(container) > before else None
-            if state is not None and answered >= epoch(state["StartedAt"]):
-                break
+            if status == serving:
+                if state is None or answered < epoch(state["StartedAt"]):
+                    state = _state(container) if _restarts(container) > before else None
+                if state is not None and answered >= epoch(state["StartedAt"]):
+                    break  # served by the restarted container, not by the old process's last moment
             time.sleep(POLL_S)
         if state is None:
             state = _state(container)

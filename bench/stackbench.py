@@ -25,11 +25,12 @@ STANDINS = ("prusa-connect",)
 TOKEN = "bench-token-0123456789"
 IMAGE = f"{PROJECT}/http:bench"
 # The least each Python container of the appliance can take: the image's python3 with that service's
-# libraries imported and nothing else (gevent patched in where the service uses it), and python3 alone.
+# libraries imported and nothing else (gevent patched in where the service patches it: the frame
+# server's gunicorn worker does, the gate does not), and python3 alone.
 PATCHED = "from gevent import monkey; monkey.patch_all(); "
 FLOORS = [
     ("http", "gevent, gunicorn's gevent worker, Flask", PATCHED + "import gunicorn.workers.ggevent, flask"),
-    ("moonraker-gate", "gevent, wsproto", PATCHED + "import wsproto"),
+    ("moonraker-gate", "gevent's WSGI server, nothing patched", "import gevent.pywsgi, gevent.pool"),
     ("uploader", "requests", "import requests"),
     (None, "nothing", "pass"),
 ]

@@ -18,6 +18,10 @@ def _pct(value: Optional[float]) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
 def _table(header: List[str], rows: List[List[str]]) -> List[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return lines + ["| " + " | ".join(row) + " |" for row in rows]
@@ -37,8 +41,8 @@ def render(results: dict) -> str:
     if results.get("failed"):
         out += ["**Sections that failed:** " + "; ".join(f"{k}: {v}" for k, v in results["failed"].items()), ""]
     if results.get("seconds"):
-        out += ["Time per section: " + ", ".join(f"{k} {v / 60:.1f} min" for k, v in results["seconds"].items())
-                + f"; {sum(results['seconds'].values()) / 60:.0f} minutes in all.", ""]
+        out += ["Time per section: " + ", ".join(f"{k} {_duration(v)}" for k, v in results["seconds"].items())
+                + f"; {_duration(sum(results['seconds'].values()))} in all.", ""]
     out += ["## Machine", ""]
     out += _table(["", ""], [
         ["cores (nproc)", str(machine["nproc"])], ["CPU", machine["cpu"]], ["kernel", machine["kernel"]],

@@ -36,7 +36,7 @@ def test_the_stack_section_lists_every_container_the_counted_total_the_floors_an
     assert "| 1 | 0.66 | 1 | 0.70 | 0.68 | 502 x23 | 502 x21, 503 x1 |" in section
     assert "2 uploads accepted in the 15 s, 4 in all" in section
     assert "| Python (images) | Python 3.13.5 |" in report
-    assert "Time per section: stack 1.5 min" in report
+    assert "Time per section: stack 90 s; 90 s in all." in report
 
 
 def test_a_skipped_stack_says_why():

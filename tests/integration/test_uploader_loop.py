@@ -6,6 +6,7 @@ costs nothing; the HTTP traffic and the timeouts (shortened through the construc
 
 import json
 import logging
+import math
 import threading
 import time
 
@@ -19,7 +20,7 @@ from uploader.connect import ConnectClient
 from uploader.healthcheck import HealthFile
 from uploader.loop import Uploader
 from uploader.report import Report
-from uploader.schedule import Schedule
+from uploader.schedule import Printer, Schedule
 from uploader.snapshotfetch import SnapshotSource
 
 TOKEN = "abcdEFGH1234ijklMNOP"
@@ -52,6 +53,7 @@ class Rig:
             source=self.source, client=self.client, schedule=self.schedule,
             beacon=HealthFile(health_file, log).beacon("the upload loop of Test camera", GRACE),
             report=Report(log, self.clock), camera=CAMERA, fingerprint=FINGERPRINT, clock=self.clock)
+        self.due = self.schedule.due
         self._caplog = caplog
         self._stamp = 1700000000.0
 
@@ -60,11 +62,12 @@ class Rig:
         self.snapshots.serve(make_jpeg(width, height, int(self._stamp)), f"{self._stamp:.6f}")
 
     def cycle(self, fresh=True):
-        """Run the cycle that is due now; the delay until the next one."""
+        """Run the step that is due now; the delay until the next one."""
         if fresh:
             self.new_frame()
-        self.clock.now = self.schedule.due
-        return self.uploader.cycle() - self.clock.now
+        self.clock.now = self.due
+        self.due = self.uploader.step()
+        return self.due - self.clock.now
 
     def lines(self):
         return [f"{r.levelname} {r.getMessage()}" for r in self._caplog.records if r.name == "uploader-test"]
@@ -280,21 +283,26 @@ def test_an_unexpected_error_is_logged_once_with_its_traceback_backed_off_and_su
     assert len(connect.recorded("/c/snapshot")) == 1
 
 
-def real_time_uploader(rig):
+def real_time_uploader(rig, idle_interval=None):
     log = logging.getLogger("uploader-test")
     return Uploader(
-        source=rig.source, client=rig.client, schedule=Schedule(10, time.monotonic()),
+        source=rig.source, client=rig.client, schedule=Schedule(10, time.monotonic(), idle_interval=idle_interval),
         beacon=HealthFile(rig.health_file, log).beacon("the upload loop of Test camera", GRACE),
         report=Report(log, time.monotonic), camera=CAMERA,
         fingerprint=FINGERPRINT, clock=time.monotonic)
 
 
-def test_run_stops_at_once_while_waiting_for_the_next_cycle(rig, connect):
-    stop = threading.Event()
-    loop = threading.Thread(target=real_time_uploader(rig).run, args=(stop,))
+def started(uploader):
+    loop = threading.Thread(target=uploader.run)
     loop.start()
+    return loop
+
+
+def test_run_stops_at_once_while_waiting_for_the_next_cycle(rig, connect):
+    uploader = real_time_uploader(rig)
+    loop = started(uploader)
     connect.wait_answered(2)  # snapshot and info: the loop now waits 10 s for the next cycle
-    stop.set()
+    uploader.stop()
     loop.join(5)
     assert not loop.is_alive()
     assert len(connect.recorded()) == 2
@@ -302,11 +310,67 @@ def test_run_stops_at_once_while_waiting_for_the_next_cycle(rig, connect):
 
 def test_run_stops_at_once_mid_upload(rig, connect):
     connect.set_mode(stall=30)
-    stop = threading.Event()
-    loop = threading.Thread(target=real_time_uploader(rig).run, args=(stop,))
-    loop.start()
+    uploader = real_time_uploader(rig)
+    loop = started(uploader)
     connect.wait_for(1)
-    stop.set()
+    uploader.stop()
     rig.close()  # what SIGTERM does: abort the calls in progress
     loop.join(5)
     assert not loop.is_alive()
+
+
+def test_a_print_start_wakes_a_loop_that_waits_for_the_printer(rig, connect):
+    uploader = real_time_uploader(rig, idle_interval=0)
+    loop = started(uploader)
+    try:
+        uploader.printer_changed(Printer.IDLE)
+        assert connect.wait_for(1, timeout=1.0) == []  # idle without idle uploads: nothing
+        begun = time.time()  # the stand-in records wall-clock times
+        uploader.printer_changed(Printer.PRINTING)
+        [snapshot] = connect.wait_answered(1, path="/c/snapshot")
+        assert snapshot["status"] == 204 and snapshot["time"] - begun < 5
+    finally:
+        uploader.stop()
+        loop.join(5)
+    assert not loop.is_alive()
+
+
+def printing_rig(connect, snapshots, tmp_path, caplog, idle_interval=0):
+    made = Rig(connect.url, snapshots, str(tmp_path / "health"), caplog)
+    made.schedule = Schedule(10, made.clock.now, idle_interval=idle_interval, random=lambda: 1.0)
+    log = logging.getLogger("uploader-test")
+    made.uploader = Uploader(
+        source=made.source, client=made.client, schedule=made.schedule,
+        beacon=HealthFile(made.health_file, log).beacon("the upload loop of Test camera", GRACE),
+        report=Report(log, made.clock), camera=CAMERA, fingerprint=FINGERPRINT, clock=made.clock)
+    made.due = made.schedule.due
+    return made
+
+
+def step_at(rig, now):
+    """The step at virtual time `now`, with a fresh frame; when the next one is due."""
+    rig.new_frame()
+    rig.clock.now = now
+    return rig.uploader.step()
+
+
+def test_uploads_follow_the_print_and_the_end_sends_one_last_picture(connect, snapshots, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="uploader-test")
+    rig = printing_rig(connect, snapshots, tmp_path, caplog)
+    try:
+        assert rig.schedule.due == math.inf  # nothing before the first reading
+        rig.uploader.printer_changed(Printer.IDLE)
+        assert step_at(rig, 1000.0) == math.inf and connect.recorded() == []
+        rig.uploader.printer_changed(Printer.PRINTING)
+        assert step_at(rig, 1100.0) == 1110.0  # the print started: at once, then every 10 s
+        assert step_at(rig, 1110.0) == 1120.0
+        assert len(connect.recorded("/c/snapshot")) == 2
+        rig.uploader.printer_changed(Printer.IDLE)
+        assert step_at(rig, 1114.0) == 1120.0  # the print ended: the last picture once the 10 s floor allows
+        assert len(connect.recorded("/c/snapshot")) == 2
+        assert step_at(rig, 1120.0) == math.inf
+        assert len(connect.recorded("/c/snapshot")) == 3
+        with open(rig.health_file) as file:
+            assert json.load(file)["deadlines"] == {"the upload loop of Test camera": None}
+    finally:
+        rig.close()

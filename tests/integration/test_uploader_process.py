@@ -3,11 +3,14 @@
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
 from service_process import ServiceProcess, service_env
+from standins.moonraker import MoonrakerStandin
 from standins.prusa_connect import PrusaConnect
+from standins.prusalink import PrusaLink
 from standins.scripted_snapshots import make_jpeg
 
 TOKEN = "abcdEFGH1234ijklMNOP"
@@ -97,7 +100,7 @@ def test_the_fingerprint_is_generated_once_and_survives_restarts(tmp_path, snaps
     assert f"new camera fingerprint {stored} stored in " in first.log()
     assert "new camera fingerprint" not in second.log()
     start = second.wait_line("starting:")
-    assert start == (f"uploader INFO starting: FRAME_SERVER_URL={snapshots.base_url} PRUSA_CONNECT_URL={connect.url} "
+    assert start == (f"uploader INFO starting: UPLOAD_WHEN=always FRAME_SERVER_URL={snapshots.base_url} PRUSA_CONNECT_URL={connect.url} "
                      f"STATE_DIR={tmp_path / 'state'} HEALTH_FILE={tmp_path / 'run' / 'health'}, cameras 1")
     camera = second.wait_line("camera 1:")
     assert camera == (f"uploader INFO Printer camera: camera 1: SNAPSHOT_URL={snapshots.url} PRUSA_CONNECT_TOKEN=…MNOP "
@@ -151,6 +154,47 @@ def test_one_cameras_stalled_upload_never_delays_anothers_schedule(tmp_path, sna
     assert [r["status"] for r in camera1] == [204, 204]
     assert 10 <= camera1[1]["time"] - camera1[0]["time"] < 12
     assert camera2 and not any(r["answered"] for r in camera2)  # still held by Connect all along
+
+
+def test_uploads_follow_the_print_and_the_end_sends_one_last_picture(tmp_path, snapshots, connect, services):
+    snapshots.live = True
+    with MoonrakerStandin() as moonraker:
+        service = services(settings(tmp_path, snapshots, connect.url, UPLOAD_WHEN="printing",
+                                    GATE_ADDRESS=moonraker.url))
+        service.wait_line("printer state: idle")
+        assert connect.wait_for(1, timeout=3) == []  # idle, no idle interval: nothing
+        moonraker.set_print_state("printing")
+        started = time.time()
+        [first] = connect.wait_answered(1, path="/c/snapshot")
+        assert first["status"] == 204 and first["time"] - started < 5  # at once (the state is read every 2 s)
+        moonraker.set_print_state("complete")
+        connect.wait_answered(2, path="/c/snapshot", timeout=WAIT)
+        assert connect.wait_for(3, path="/c/snapshot", timeout=12)[2:] == []  # the last picture, then none
+        log = service.log()
+    first, last = connect.recorded("/c/snapshot")
+    assert 10 <= last["time"] - first["time"] < 13  # the last picture as soon as the 10 s floor allows
+    assert (f"starting: UPLOAD_WHEN=printing UPLOAD_IDLE_INTERVAL=0 PRINTER_STATE_SOURCE=moonraker (through the "
+            f"gate at {moonraker.url}) ") in log
+    assert "printer state: printing (Moonraker print_stats.state 'printing'): uploading every 10 s" in log
+    assert "printer state: idle (Moonraker print_stats.state 'complete'): one last picture, then no uploads" in log
+
+
+def test_wrong_prusalink_credentials_are_one_line_and_uploads_go_on_without_the_password_in_any_output(
+        tmp_path, snapshots, connect, services):
+    password = "the-wrong-password-XYZ9"
+    with PrusaLink(password="the-right-one") as link:
+        service = services(settings(tmp_path, snapshots, connect.url, UPLOAD_WHEN="printing",
+                                    PRINTER_STATE_SOURCE="prusalink", PRUSALINK_URL=link.url,
+                                    PRUSALINK_PASSWORD=password))
+        service.wait_line("first snapshot accepted")  # fail open
+        assert service.stop()[0] == 0
+    log = service.log()
+    [line] = [line for line in log.splitlines() if "printer state" in line]
+    assert line == ("uploader WARNING printer state unknown (PrusaLink refused the credentials (HTTP 401): set "
+                    "PRUSALINK_USER and PRUSALINK_PASSWORD to the user and password the printer shows for PrusaLink "
+                    "(Settings > Network)): uploading every 10 s until it is back")
+    assert f"PRUSALINK_USER=maker PRUSALINK_PASSWORD=…XYZ9" in log
+    assert password not in log and password[:-4] not in log
 
 
 def test_sigterm_mid_upload_ends_the_process_within_2_s(tmp_path, snapshots, connect, services):

@@ -8,6 +8,7 @@ In process:
 Out of process (a container in the end-to-end tests), from the tests/ directory:
     python3 -m standins.moonraker --port 7125 [--host 0.0.0.0] [--notify-interval 0.1]
     GET /_recorded returns the record as JSON, POST /_reset clears it; neither is recorded.
+    POST /_print_state {"state": "printing"} sets print_stats.state (in process: set_print_state()).
 
 The record: {"connections": n, "requests": [{"method", "target", "path", "query", "headers": [[name,
 value], ...], "body"}, ...], "messages": [{"connection": n, "text": ...}, ...], "websockets_open": n}.
@@ -21,7 +22,8 @@ for the ones it must refuse (/access/api_key, /server/config, logs, ...), each d
 shows; any other method on any path answers 200 {"result": "ok"}, as if the action had happened.
 Websocket: refuses an Origin as Moonraker does (403 unless it names the request's Host or is one of
 `cors_domains`); answers server.connection.identify, server.info, printer.info, printer.objects.list,
-printer.objects.subscribe (then sends notify_status_update every `notify_interval` seconds),
+printer.objects.subscribe (then sends notify_status_update every `notify_interval` seconds, and
+print_stats at once whenever its state is set),
 server.webcams.list, and anything else with "ok"; batches answered as batches; notifications unanswered.
 
 Only the standard library and simple_websocket (Debian's python3-simple-websocket).
@@ -136,8 +138,15 @@ def _png(width: int, height: int) -> bytes:
 THUMBNAIL = _png(32, 32)
 
 
-def http_get(path: str) -> Tuple[int, str, bytes]:
+def status_with(print_state: str) -> dict:
+    """The printer objects' status, print_stats.state set to `print_state`."""
+    return {**STATUS, "print_stats": {**STATUS["print_stats"], "state": print_state}}
+
+
+def http_get(path: str, print_state: str = "standby") -> Tuple[int, str, bytes]:
     """(status, content type, body) of a GET to `path`."""
+    if path == "/printer/objects/query":
+        return 200, JSON, _dump({"result": {"eventtime": 12345.6, "status": status_with(print_state)}})
     if path in GET_RESULTS:
         return 200, JSON, _dump({"result": GET_RESULTS[path]})
     if path in TEXT_FILES:
@@ -166,7 +175,8 @@ def rpc_result(method: str, params: Any, connection: "_Connection") -> Any:
         connection.subscribe()
         objects = params.get("objects") if isinstance(params, dict) else None
         names = objects if isinstance(objects, dict) else STATUS
-        return {"eventtime": time.monotonic(), "status": {name: STATUS.get(name, {}) for name in names}}
+        status = status_with(connection.print_state)
+        return {"eventtime": time.monotonic(), "status": {name: status.get(name, {}) for name in names}}
     if method == "server.webcams.list":
         return {"webcams": [WEBCAM]}
     return "ok"
@@ -203,8 +213,9 @@ def _dump(value: Any) -> bytes:
 class _Connection:
     """One websocket client: sends one at a time, and status notifications once subscribed."""
 
-    def __init__(self, ws: simple_websocket.Server, number: int, notify_interval: float):
+    def __init__(self, ws: simple_websocket.Server, number: int, notify_interval: float, print_state: str):
         self.id = number
+        self.print_state = print_state
         self._ws = ws
         self._notify_interval = notify_interval
         self._sending = threading.Lock()
@@ -231,6 +242,15 @@ class _Connection:
             except (simple_websocket.ConnectionClosed, OSError):
                 return
 
+    def print_state_changed(self, state: str) -> None:
+        self.print_state = state
+        if self._notifier is not None:
+            try:
+                self.send(_dump({"jsonrpc": "2.0", "method": "notify_status_update",
+                                 "params": [{"print_stats": {"state": state}}, time.monotonic()]}).decode())
+            except (simple_websocket.ConnectionClosed, OSError):
+                pass
+
     def close(self) -> None:
         """Closes from Moonraker's side, as a restart of Moonraker would."""
         try:
@@ -247,6 +267,7 @@ class MoonrakerStandin:
                  cors_domains: Tuple[str, ...] = ()):
         self.notify_interval = notify_interval
         self.cors_domains = cors_domains
+        self.print_state = "standby"
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.standin = self
         self._changed = threading.Condition()
@@ -283,6 +304,14 @@ class MoonrakerStandin:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+    def set_print_state(self, state: str) -> None:
+        """print_stats.state from now on, in HTTP queries and pushed to every subscribed websocket."""
+        with self._changed:
+            self.print_state = state
+            connections = list(self._open.values())
+        for connection in connections:
+            connection.print_state_changed(state)
 
     def close_websockets(self) -> None:
         with self._changed:
@@ -329,7 +358,7 @@ class MoonrakerStandin:
             self._changed.notify_all()
 
     def _serve_websocket(self, ws: simple_websocket.Server) -> None:
-        connection = _Connection(ws, next(self._numbers), self.notify_interval)
+        connection = _Connection(ws, next(self._numbers), self.notify_interval, self.print_state)
         with self._changed:
             self._open[connection.id] = connection
             self._changed.notify_all()
@@ -382,7 +411,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(403, "text/plain", b"Cross origin websockets not allowed")
             return self._websocket(standin)
         if self.command in ("GET", "HEAD"):
-            return self._send(*http_get(target.path))
+            return self._send(*http_get(target.path, standin.print_state))
+        if target.path == "/_print_state" and self.command == "POST":
+            standin.set_print_state(json.loads(body)["state"])
         return self._send(200, JSON, _dump({"result": "ok"}))
 
     do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _handle

@@ -76,6 +76,16 @@ def test_an_interval_under_10_is_raised_with_one_warning(value):
     ({"PRUSA_CONNECT_TOKEN": TOKEN, "CAMERA2_SOURCE": "synthetic", "CAMERA2_PRUSA_CONNECT_TOKEN": TOKEN},
      "CAMERA2_PRUSA_CONNECT_TOKEN"),
     ({"STATE_DIR": "relative/dir"}, "STATE_DIR"),
+    ({"UPLOAD_WHEN": "sometimes"}, "UPLOAD_WHEN"),
+    ({"UPLOAD_IDLE_INTERVAL": "-5"}, "UPLOAD_IDLE_INTERVAL"),
+    ({"PRINTER_STATE_SOURCE": "octoprint"}, "PRINTER_STATE_SOURCE"),
+    ({"UPLOAD_WHEN": "printing", "PRINTER_STATE_SOURCE": "prusalink", "PRUSALINK_PASSWORD": "pw"}, "PRUSALINK_URL"),
+    ({"UPLOAD_WHEN": "printing", "PRINTER_STATE_SOURCE": "prusalink", "PRUSALINK_URL": "http://192.168.1.50"},
+     "PRUSALINK_PASSWORD"),
+    ({"PRUSALINK_URL": "192.168.1.50"}, "PRUSALINK_URL"),
+    ({"PRUSALINK_USER": "two words"}, "PRUSALINK_USER"),
+    ({"PRUSALINK_PASSWORD": "pw", "PRUSALINK_API_KEY": "key"}, "PRUSALINK_PASSWORD"),
+    ({"GATE_ADDRESS": "/run/gate/gate.sock"}, "GATE_ADDRESS"),
     ({"HEALTH_FILE": "/run/uploader/"}, "HEALTH_FILE"),
 ])
 def test_a_bad_value_is_one_line_naming_the_variable(environ, named):
@@ -98,3 +108,21 @@ def test_a_secret_shows_only_as_its_last_four_characters():
     config = load({"PRUSA_CONNECT_TOKEN": TOKEN})
     assert hint(TOKEN) == "…MNOP" and hint("abcd1234") == "…" and hint("") == "(none)"
     assert TOKEN not in repr(config)
+
+
+def test_upload_when_printing_with_each_state_source():
+    config = load({"UPLOAD_WHEN": "printing", "UPLOAD_IDLE_INTERVAL": "600"})
+    assert (config.follows_printer, config.idle_interval, config.state_source, config.gate_address) == (
+        True, 600, "moonraker", "unix:/run/gate/gate.sock")
+    link = load({"UPLOAD_WHEN": "printing", "PRINTER_STATE_SOURCE": "prusalink", "PRUSALINK_URL": "http://10.0.0.7/",
+                 "PRUSALINK_API_KEY": "Ab12Cd34Ef56", "PRUSA_CONNECT_TOKEN": TOKEN})
+    assert (link.prusalink_url, link.prusalink_user, link.prusalink_api_key) == ("http://10.0.0.7:80", "maker",
+                                                                                "Ab12Cd34Ef56")
+    assert "Ab12Cd34Ef56" in link.secrets and "Ab12Cd34Ef56" not in repr(link)
+    assert load({}).follows_printer is False and load({}).idle_interval == 0
+
+
+def test_an_idle_interval_under_10_is_raised_and_printer_settings_without_printing_are_warned_about():
+    assert load({"UPLOAD_WHEN": "printing", "UPLOAD_IDLE_INTERVAL": "3"}).idle_interval == 10
+    [warning] = load({"UPLOAD_IDLE_INTERVAL": "600", "PRINTER_STATE_SOURCE": "prusalink"}).warnings
+    assert warning.startswith("UPLOAD_IDLE_INTERVAL, PRINTER_STATE_SOURCE are set but UPLOAD_WHEN=always")

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from uploader.schedule import Schedule, Pace
+from uploader.schedule import NEVER, Pace, Printer, Schedule
 
 
 def run(schedule, pace, duration=0.5, late=0.0, uploaded=True):
@@ -122,3 +122,147 @@ def test_no_upload_ever_starts_less_than_10_s_after_the_previous_one_ended_and_n
         due = schedule.next(pace, started=started, now=started + duration, uploaded=uploaded)
         assert due >= started + duration  # never in the past: no burst of catch-up cycles
     assert all(start - previous_end >= 10 - 1e-9 for (_, previous_end), (start, _) in zip(uploads, uploads[1:]))
+
+
+# UPLOAD_WHEN=printing: the printer's state sets the pace.
+
+def printing_schedule(idle_interval=0.0, interval=10):
+    return Schedule(interval, start=0.0, idle_interval=idle_interval, random=lambda: 1.0)
+
+
+def upload(schedule, duration=0.5, pace=Pace.NORMAL):
+    """Run the cycle that is due (it must be due at all); (its start, the next due time)."""
+    started = schedule.due
+    assert started != NEVER
+    return started, schedule.next(pace, started=started, now=started + duration, uploaded=pace is not Pace.SKIP)
+
+
+def test_nothing_is_due_before_the_first_reading_and_a_print_uploads_at_once():
+    schedule = printing_schedule()
+    assert schedule.due == NEVER
+    assert schedule.printer_changed(Printer.PRINTING, 5.0) == 5.0
+    assert upload(schedule) == (5.0, 15.5)
+    assert upload(schedule) == (15.5, 26.0)
+
+
+def test_idle_at_start_uploads_nothing_or_at_the_idle_interval():
+    assert printing_schedule().printer_changed(Printer.IDLE, 5.0) == NEVER
+    schedule = printing_schedule(idle_interval=600)
+    assert schedule.printer_changed(Printer.IDLE, 5.0) == 5.0
+    assert upload(schedule) == (5.0, 605.0)
+    assert upload(schedule) == (605.0, 1205.0)
+
+
+def test_an_idle_interval_under_the_floor_is_raised():
+    schedule = printing_schedule(idle_interval=3)
+    schedule.printer_changed(Printer.IDLE, 0.0)
+    assert upload(schedule, duration=0.0) == (0.0, 10.0)
+
+
+def test_a_print_start_uploads_at_once_then_every_interval():
+    schedule = printing_schedule(idle_interval=600)
+    schedule.printer_changed(Printer.IDLE, 0.0)
+    upload(schedule)
+    assert schedule.printer_changed(Printer.PRINTING, 100.0) == 100.0
+    assert upload(schedule) == (100.0, 110.5)
+
+
+def test_a_print_start_right_after_an_upload_keeps_the_10_s_floor():
+    schedule = printing_schedule(idle_interval=600)
+    schedule.printer_changed(Printer.IDLE, 0.0)
+    upload(schedule, duration=2.0)
+    assert schedule.printer_changed(Printer.PRINTING, 4.0) == 12.0
+
+
+def test_the_end_of_a_print_sends_one_last_picture_then_the_idle_interval():
+    schedule = printing_schedule(idle_interval=0, interval=30)
+    schedule.printer_changed(Printer.PRINTING, 0.0)
+    upload(schedule)
+    upload(schedule)
+    assert schedule.printer_changed(Printer.IDLE, 55.0) == 55.0  # the last picture: the finished print
+    assert upload(schedule) == (55.0, NEVER)
+    with_idle = printing_schedule(idle_interval=300, interval=30)
+    with_idle.printer_changed(Printer.PRINTING, 0.0)
+    upload(with_idle)
+    assert with_idle.printer_changed(Printer.IDLE, 12.0) == 12.0
+    assert upload(with_idle) == (12.0, 312.0)
+
+
+def test_the_last_picture_is_retried_until_a_fresh_frame_goes_up():
+    schedule = printing_schedule(interval=30)
+    schedule.printer_changed(Printer.PRINTING, 0.0)
+    upload(schedule)
+    schedule.printer_changed(Printer.IDLE, 20.0)
+    assert upload(schedule, pace=Pace.SKIP) == (20.0, 50.0)  # no fresh frame yet
+    assert upload(schedule) == (50.0, NEVER)
+
+
+def test_the_last_picture_waits_for_connects_retry_time():
+    schedule = printing_schedule()
+    schedule.printer_changed(Printer.PRINTING, 0.0)
+    assert upload(schedule, pace=Pace.BACKOFF) == (0.0, 10.5)
+    assert schedule.printer_changed(Printer.IDLE, 2.0) == 10.5
+    assert upload(schedule, pace=Pace.BACKOFF) == (10.5, 31.0)
+    assert upload(schedule) == (31.0, NEVER)
+
+
+def test_a_state_change_during_a_slow_retry_keeps_it():
+    schedule = printing_schedule(idle_interval=600)
+    schedule.printer_changed(Printer.IDLE, 0.0)
+    assert upload(schedule, pace=Pace.SLOW) == (0.0, 300.5)
+    assert schedule.printer_changed(Printer.PRINTING, 50.0) == 300.5
+
+
+def test_fail_open_uploads_every_interval_while_the_state_is_unknown_and_stops_when_it_is_back():
+    schedule = printing_schedule()
+    schedule.printer_changed(Printer.IDLE, 0.0)
+    assert schedule.printer_changed(Printer.UNKNOWN, 40.0) == 40.0  # the source went away: upload at once
+    assert upload(schedule) == (40.0, 50.5)
+    assert upload(schedule) == (50.5, 61.0)
+    assert schedule.printer_changed(Printer.IDLE, 52.0) == 61.0  # back and idle: one last picture, floor kept
+    assert upload(schedule) == (61.0, NEVER)
+
+
+def test_a_lost_state_during_a_print_keeps_the_cadence():
+    schedule = printing_schedule()
+    schedule.printer_changed(Printer.PRINTING, 0.0)
+    upload(schedule)
+    assert schedule.printer_changed(Printer.UNKNOWN, 3.0) == 10.5
+    assert schedule.printer_changed(Printer.PRINTING, 6.0) == 10.5
+
+
+def test_an_unknown_first_reading_uploads_at_once():
+    schedule = printing_schedule()
+    assert schedule.printer_changed(Printer.UNKNOWN, 1.0) == 1.0
+
+
+def test_upload_when_always_ignores_the_printer():
+    schedule = Schedule(10, start=0.0)
+    assert schedule.printer_changed(Printer.IDLE, 0.0) == 0.0
+    upload(schedule)
+    assert schedule.printer_changed(Printer.PRINTING, 3.0) == 10.5
+
+
+events = st.lists(st.one_of(
+    st.tuples(st.just("printer"), st.sampled_from(list(Printer)), st.floats(0, 15)),
+    st.tuples(st.just("cycle"), st.sampled_from(list(Pace)), st.floats(0, 20)),
+), max_size=80)
+
+
+@given(idle_interval=st.sampled_from([0.0, 10.0, 45.0]), interval=st.floats(0, 60), script=events)
+def test_rapid_flapping_never_brings_an_upload_within_10_s_of_the_previous_ones_end(idle_interval, interval, script):
+    schedule = Schedule(interval, start=0.0, idle_interval=idle_interval, random=lambda: 0.5)
+    now, last_end = 0.0, None
+    for kind, value, seconds in script:
+        if kind == "printer":
+            now += seconds
+            schedule.printer_changed(value, now)
+        elif schedule.due != NEVER:
+            started = max(now, schedule.due)
+            uploaded = value is not Pace.SKIP
+            if uploaded and last_end is not None:
+                assert started >= last_end + 10 - 1e-9
+            now = started + seconds
+            if uploaded:
+                last_end = now
+            assert schedule.next(value, started=started, now=now, uploaded=uploaded) >= now  # no catch-up burst

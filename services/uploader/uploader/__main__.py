@@ -71,7 +71,8 @@ def _serve(config: Config, log: logging.Logger) -> int:
     health = healthcheck.HealthFile(config.health_file, log)
     _log_start(config, log)
     now = time.monotonic()
-    loops, closers = [], []
+    idle_interval = config.idle_interval if config.follows_printer else None
+    uploaders, closers = [], []
     for camera in config.cameras:
         camera_log = CameraLog(log, camera.name)
         fingerprint = fingerprints.get(camera.number)
@@ -82,23 +83,44 @@ def _serve(config: Config, log: logging.Logger) -> int:
         client = ConnectClient(config.connect_url, camera.upload.token, fingerprint.value)
         grace = source.total_timeout + 2 * client.total_timeout + HEALTH_MARGIN
         uploader = Uploader(
-            source=source, client=client, schedule=Schedule(camera.upload.interval, now),
+            source=source, client=client, schedule=Schedule(camera.upload.interval, now, idle_interval=idle_interval),
             beacon=health.beacon(f"the upload loop of {camera.name}", grace),
             report=Report(camera_log, time.monotonic), camera=camera, fingerprint=fingerprint.value,
             clock=time.monotonic)
-        loops.append((f"upload-camera{camera.number}", uploader.run))
+        uploaders.append((f"upload-camera{camera.number}", uploader))
         closers += [client.close, source.close]
+    loops = list(uploaders)
+    if config.follows_printer:
+        follower = _follower(config, log, [uploader.printer_changed for _, uploader in uploaders], health)
+        loops.append(("printer-state", follower))
+        closers.append(follower.close_source)
     return _run_until_signal(log, loops, closers)
 
 
+def _follower(config: Config, log: logging.Logger, listeners, health):
+    from .printerstate import POLL, TIMEOUT, MoonrakerSource, PrinterFollower, PrusaLinkSource
+    if config.state_source == "prusalink":
+        source = PrusaLinkSource(config.prusalink_url, config.prusalink_user, config.prusalink_password,
+                                 config.prusalink_api_key)
+    else:
+        source = MoonrakerSource(config.gate_address)
+    intervals = {camera.upload.interval for camera in config.uploading}
+    active = (f"uploading every {intervals.pop():g} s" if len(intervals) == 1
+              else "uploading at each camera's upload interval")
+    idle = (f"uploading every {config.idle_interval:g} s (UPLOAD_IDLE_INTERVAL)" if config.idle_interval
+            else "no uploads until a print starts (UPLOAD_IDLE_INTERVAL=0)")
+    return PrinterFollower(source, listeners, log, active=active, idle=idle,
+                           beacon=health.beacon("the printer state reader", TIMEOUT + POLL + HEALTH_MARGIN))
+
+
 def _run_until_signal(log: logging.Logger, loops, closers) -> int:
-    stop = threading.Event()
-    threads = [threading.Thread(target=run, args=(stop,), name=name, daemon=True) for name, run in loops]
+    threads = [threading.Thread(target=loop.run, name=name, daemon=True) for name, loop in loops]
     for thread in threads:
         thread.start()
     received = signal.sigwait(STOP_SIGNALS)
     log.info("stopping on %s", signal.Signals(received).name)
-    stop.set()
+    for _, loop in loops:
+        loop.stop()
     for close in closers:
         close()
     deadline = time.monotonic() + JOIN_TIMEOUT
@@ -130,11 +152,24 @@ def _first_health(config: Config, state: str) -> None:
 
 
 def _log_start(config: Config, log: logging.Logger) -> None:
-    log.info("starting: FRAME_SERVER_URL=%s PRUSA_CONNECT_URL=%s STATE_DIR=%s HEALTH_FILE=%s, cameras %s",
-             config.frame_server_url, config.connect_url, config.state_dir, config.health_file,
+    log.info("starting: %s FRAME_SERVER_URL=%s PRUSA_CONNECT_URL=%s STATE_DIR=%s HEALTH_FILE=%s, cameras %s",
+             _mode(config), config.frame_server_url, config.connect_url, config.state_dir, config.health_file,
              ", ".join(str(camera.number) for camera in config.cameras))
     for warning in config.warnings:
         log.warning("%s", warning)
+
+
+def _mode(config: Config) -> str:
+    """The upload mode as the start line shows it; the PrusaLink password and key as their last 4 characters."""
+    if not config.follows_printer:
+        return "UPLOAD_WHEN=always"
+    mode = (f"UPLOAD_WHEN=printing UPLOAD_IDLE_INTERVAL={config.idle_interval:g} "
+            f"PRINTER_STATE_SOURCE={config.state_source}")
+    if config.state_source == "moonraker":
+        return f"{mode} (through the gate at {config.gate_address})"
+    credentials = (f"PRUSALINK_API_KEY={hint(config.prusalink_api_key)}" if config.prusalink_api_key else
+                   f"PRUSALINK_USER={config.prusalink_user} PRUSALINK_PASSWORD={hint(config.prusalink_password)}")
+    return f"{mode} PRUSALINK_URL={config.prusalink_url} {credentials}"
 
 
 def _log_camera(config: Config, camera: Camera, log: logging.LoggerAdapter, fingerprint) -> None:

@@ -1,11 +1,12 @@
-"""The upload loop: each cycle fetches a snapshot, uploads it if fit, and schedules the next cycle.
+"""A camera's upload loop: each cycle fetches a snapshot, uploads it if fit, and schedules the next cycle.
 
 Time comes from an injected clock and the wait between cycles is on a threading.Event, so tests
-drive cycles one by one in virtual time and SIGTERM ends a wait at once.
+drive steps one by one in virtual time, and a printer change or SIGTERM ends a wait at once.
 """
 
+import math
 import threading
-from typing import Callable, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from appliance.backoff import Backoff
 from appliance.cameras import Camera
@@ -14,7 +15,7 @@ from .transfer import Cancelled
 from .connect import ConnectClient, Outcome, Result
 from .healthcheck import Beacon
 from .report import Report, explain
-from .schedule import BACKOFF_CAP, Pace, Schedule
+from .schedule import BACKOFF_CAP, Pace, Printer, Schedule
 from .snapshotfetch import Snapshot, Skip, SnapshotSource, staleness
 
 INFO_RETRY = 60.0
@@ -43,36 +44,70 @@ class Uploader:
         self._info_sent: Optional[Tuple[int, int]] = None  # the resolution Connect last accepted
         self._info_retry_at = float("-inf")
         self._crashes = Backoff(schedule.interval, max(BACKOFF_CAP, schedule.interval), jitter=0.5)
+        self._crashed_until = -math.inf  # no cycle before this, after a bug
+        self._lock = threading.Lock()
+        self._news: List[Printer] = []  # printer states not yet applied, oldest first
+        self._wake = threading.Event()
+        self._stopping = False
 
-    def run(self, stop: threading.Event) -> None:
-        """Cycle on schedule until `stop` is set."""
+    def printer_changed(self, printer: Printer) -> None:
+        """The printer is now in this state (called from the printer state's thread); wakes the loop."""
+        with self._lock:
+            self._news.append(printer)
+        self._wake.set()
+
+    def stop(self) -> None:
+        """End run() at once when it waits; a call in progress ends when its connections are closed."""
+        self._stopping = True
+        self._wake.set()
+
+    def run(self) -> None:
+        """Step on schedule, and at once at each printer change, until stop()."""
         due = self._schedule.due
         self._beacon.beat(due)
-        while not stop.wait(max(0.0, due - self._clock())):
+        while True:
+            wait = due - self._clock()
+            if wait > 0:
+                self._wake.wait(None if math.isinf(wait) else wait)
+            self._wake.clear()
+            if self._stopping:
+                return
             try:
-                due = self.cycle()
+                due = self.step()
             except Cancelled:
                 return
 
-    def cycle(self) -> float:
-        """One fetch-and-upload; returns when the next one is due. Raises Cancelled on shutdown.
+    def step(self) -> float:
+        """Apply the printer's changes, then run the cycle if it is due; when the next step is due.
 
-        Any other exception is a bug: it is logged with its traceback (once while it repeats) and
-        the next cycle backs off, without the schedule, which may be where the bug is.
+        Raises Cancelled on shutdown. Any other exception is a bug: it is logged with its traceback
+        (once while it repeats) and the next cycle backs off, without the schedule, which may be
+        where the bug is.
         """
         started = self._clock()
         try:
-            due = self._cycle(started)
+            due = self._apply_news(started)
+            if started >= max(due, self._crashed_until):
+                due = self._cycle(started)
+                self._crashes.reset()
         except Cancelled:
             raise
         except Exception as error:
             delay = self._crashes.next()
             self._report.crashed(error, delay)
-            due = self._clock() + delay
-            self._beacon.beat(due)
-            return due
-        self._crashes.reset()
+            self._crashed_until = self._clock() + delay
+            self._beacon.beat(self._crashed_until)
+            return self._crashed_until
+        due = max(due, self._crashed_until)
+        self._beacon.beat(due)
         return due
+
+    def _apply_news(self, now: float) -> float:
+        with self._lock:
+            news, self._news = self._news, []
+        for printer in news:
+            self._schedule.printer_changed(printer, now)
+        return self._schedule.due
 
     def _cycle(self, started: float) -> float:
         pace, uploaded, problem = self._attempt()
@@ -80,7 +115,6 @@ class Uploader:
         due = self._schedule.next(pace, started=started, now=now, uploaded=uploaded)
         if problem is not None:
             self._report.not_uploading(problem[0], problem[1], due - now)
-        self._beacon.beat(due)
         return due
 
     def _attempt(self):

@@ -15,6 +15,7 @@ from typing import Callable, Iterator, Mapping, Optional, TypeVar
 from urllib.parse import urlsplit
 
 import requests
+import requests.auth
 import urllib3.exceptions
 
 T = TypeVar("T")
@@ -149,11 +150,13 @@ class Answer:
 
 
 class Transfer:
-    def __init__(self, connect_timeout: float = 5.0, total_timeout: float = 15.0):
+    def __init__(self, connect_timeout: float = 5.0, total_timeout: float = 15.0,
+                 auth: Optional[requests.auth.AuthBase] = None):
         self.connect_timeout = connect_timeout
         self.total_timeout = total_timeout
         self._session = requests.Session()
         self._session.trust_env = False  # settings come from config.py only, never from proxy variables
+        self._session.auth = auth
         self._calls = Calls()
 
     def exchange(self, method: str, url: str, *, headers: Optional[Mapping[str, str]] = None,

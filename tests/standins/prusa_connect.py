@@ -33,6 +33,8 @@ import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from standins.loopback import ServedInBackground
+
 ENDPOINTS = {"/c/snapshot": "image/jpg", "/c/info": "application/json"}
 FINGERPRINT = re.compile(r"[A-Za-z0-9._-]{16,}")
 MAX_BODY = 32 * 1024 * 1024
@@ -58,7 +60,9 @@ class Mode:
                 and (self.token_number is None or self.token_number == token_number))
 
 
-class PrusaConnect:
+class PrusaConnect(ServedInBackground):
+    thread_name = "prusa-connect"
+
     def __init__(self, token, *, host="127.0.0.1", port=0, fingerprint=None):
         self.tokens = [token] if isinstance(token, str) else [t for t in token if t]
         self._lock = threading.Condition()
@@ -69,19 +73,6 @@ class PrusaConnect:
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.connect = self
         self._server.handle_error = lambda request, address: None  # clients that hang up are normal here
-
-    @property
-    def port(self):
-        return self._server.server_address[1]
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self):
-        """Serve on a background thread."""
-        threading.Thread(target=self._server.serve_forever, name="prusa-connect", daemon=True).start()
-        return self
 
     def serve(self):
         """Serve in this thread until SIGTERM (see main) or Ctrl-C."""
@@ -95,14 +86,7 @@ class PrusaConnect:
 
     def stop(self):
         self._release.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        super().stop()
 
     def recorded(self, path=None):
         """Copies of the recorded requests, oldest first; only those to `path` when given."""

@@ -23,6 +23,8 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from standins.loopback import ServedInBackground
+
 REALM = "Printer API"
 STATUS_PATH = "/api/v1/status"
 
@@ -35,7 +37,9 @@ def _digest_fields(header: str) -> dict:
     return {key: value.strip('"') for key, value in re.findall(r'(\w+)=("[^"]*"|[^,\s]*)', header)}
 
 
-class PrusaLink:
+class PrusaLink(ServedInBackground):
+    thread_name = "prusalink"
+
     def __init__(self, *, user="maker", password=None, api_key=None, host="127.0.0.1", port=0):
         assert (password is None) != (api_key is None), "one of password (digest) or api_key"
         self.user = user
@@ -49,28 +53,6 @@ class PrusaLink:
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.link = self
         self._server.handle_error = lambda request, address: None
-
-    @property
-    def port(self):
-        return self._server.server_address[1]
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self):
-        threading.Thread(target=self._server.serve_forever, name="prusalink", daemon=True).start()
-        return self
-
-    def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     def set_state(self, state):
         with self._lock:

@@ -68,7 +68,7 @@ def stream_section(workdir: Path, s: dict, cache: Path, py_spy) -> dict:
         with ExitStack() as stack:
             feed = started_in(stack, Feed(workdir, size, s["fps"], cache))
             server = started_in(stack, FrameServer(workdir, feed))
-            proxy = started_in(stack, project_nginx(workdir, server.port))
+            proxy = started_in(stack, project_nginx(workdir, server))
             ceiling_feed = started_in(stack, Feed(workdir, size, s["fps"], cache, name="ceiling-feed"))
             bare = started_in(stack, BareServer(workdir, ceiling_feed))
             for clients in s["fanout"]:
@@ -91,7 +91,7 @@ def _cameras_runs(workdir: Path, s: dict, cache: Path) -> list:
                  for n, port in enumerate(free_ports(2), 1)]
         server = started_in(stack, FrameServer(workdir, feeds[0], CAMERA2_SOURCE="synthetic"))
         streambench.all_fresh(server.port)
-        proxy = started_in(stack, project_nginx(workdir, server.port))
+        proxy = started_in(stack, project_nginx(workdir, server))
         cameras = [(feed, f"/webcam{n}/stream.mjpg") for n, feed in enumerate(feeds, 1)]
         runs = []
         for path, port, via in (("direct", server.port, None), ("nginx", proxy.port, proxy)):

@@ -30,7 +30,7 @@ def run(workdir: Path, size: tuple, fps: float, cache: Path, clients: int, secon
     with ExitStack() as stack:
         feed = started_in(stack, Feed(workdir, size, fps, cache, name="memory-feed"))
         server = started_in(stack, FrameServer(workdir, feed))
-        proxy = started_in(stack, project_nginx(workdir, server.port))
+        proxy = started_in(stack, project_nginx(workdir, server))
         uploader = started_in(stack, Uploader(workdir, server.port))
         time.sleep(settle)  # frames flowing, nobody watching: the server at rest
         result = {"size": list(size), "clients": clients, "churn": churn_total, "churn_concurrency": CHURN_CONCURRENCY,

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Where every service's code lives, as the images lay it out; tests/ for the Prusa Connect stand-in.
 CODE = [ROOT, *(ROOT / "services" / d for d in ("common", "http", "feed", "uploader")), ROOT / "nginx", ROOT / "tests"]
 # Settings of the services that must not leak in from the caller's environment.
-SETTINGS = ("FEED_HOST", "FEED_PORT", "FEED_TIMEOUT", "HTTP_PORT", "MAX_FRAME_BYTES", "SNAPSHOT_MAX_AGE",
+SETTINGS = ("FEED_HOST", "FEED_PORT", "FEED_TIMEOUT", "HTTP_PORT", "HTTP_SOCKET", "MAX_FRAME_BYTES", "SNAPSHOT_MAX_AGE",
             "STREAM_MAX_CLIENTS", "STREAM_IDLE_TIMEOUT", "STREAM_KEEPALIVE", "WORKER_CONNECTIONS",
             "FRAME_SERVER_URL", "PRUSA_CONNECT_URL", "PRUSA_CONNECT_TOKEN", "PRUSA_CONNECT_FINGERPRINT",
             "UPLOAD_INTERVAL", "CAMERA_NAME", "STATE_DIR", "HEALTH_FILE")

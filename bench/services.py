@@ -74,11 +74,16 @@ class Feed:
 
 
 class FrameServer:
-    """`python -m frameserver` (gunicorn master and one gevent worker) reading a Feed."""
+    """`python -m frameserver` (gunicorn master and one gevent worker) reading a Feed, on a TCP port and,
+    like in the stack, on a unix socket for nginx. The socket lies in a directory of its own that anyone may
+    enter: run as root, nginx's workers are `nobody`, and a work directory may be private."""
 
     def __init__(self, workdir: Path, feed: Feed, **settings):
         self.port = free_port()
-        env = python_env(FEED_HOST="127.0.0.1", FEED_PORT=feed.port, HTTP_PORT=self.port,
+        self.socket_dir = Path(tempfile.mkdtemp(prefix="printercam-bench-socket-"))
+        self.socket_dir.chmod(0o755)
+        self.socket = self.socket_dir / "frameserver.sock"
+        env = python_env(FEED_HOST="127.0.0.1", FEED_PORT=feed.port, HTTP_PORT=self.port, HTTP_SOCKET=self.socket,
                          STREAM_MAX_CLIENTS=STREAM_LIMIT, **settings)
         self.process = Process("frameserver", python("-m", "frameserver"), workdir / f"frameserver-{self.port}.out",
                                env)
@@ -90,6 +95,7 @@ class FrameServer:
 
     def stop(self) -> None:
         self.process.stop()
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
 
 
 class BareServer:
@@ -133,8 +139,9 @@ class Nginx:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-def project_nginx(workdir: Path, frameserver_port: int) -> Nginx:
-    """The project's rendered nginx.conf, its container names pointed at loopback ports.
+def project_nginx(workdir: Path, frameserver: FrameServer) -> Nginx:
+    """The project's rendered nginx.conf, its upstream the frame server's unix socket as in the stack, its port
+    on loopback.
 
     The bench's clients all come from 127.0.0.1, so STREAM_MAX_PER_CLIENT is raised to let 100
     streams through; everything else is the shipped default.
@@ -148,7 +155,7 @@ def project_nginx(workdir: Path, frameserver_port: int) -> Nginx:
         "/tmp/": f"{workdir}/project-",
         "listen 7126 ": f"listen 127.0.0.1:{port} ",
         "127.0.0.1:7127": f"127.0.0.1:{free_port()}",
-        "unix:/run/http/frameserver.sock": f"127.0.0.1:{frameserver_port}",
+        "unix:/run/http/frameserver.sock": f"unix:{frameserver.socket}",
         "unix:/run/gate/gate.sock": f"unix:{workdir}/no-gate.sock",
     }
     for old, new in replaced.items():

@@ -17,7 +17,7 @@ def run(workdir: Path, size: tuple, fps: float, cache: Path, connections: list, 
     with ExitStack() as stack:
         feed = started_in(stack, Feed(workdir, size, fps, cache, name="snapshot-feed"))
         server = started_in(stack, FrameServer(workdir, feed))
-        proxy = started_in(stack, project_nginx(workdir, server.port))
+        proxy = started_in(stack, project_nginx(workdir, server))
         with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/snapshot.jpg", timeout=10) as response:
             jpeg = response.read()
         static = started_in(stack, static_nginx(workdir, jpeg))

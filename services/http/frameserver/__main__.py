@@ -1,6 +1,13 @@
 """`python3 -m frameserver`: check the settings, then serve."""
 
-import os
+# The app is loaded in gunicorn's master and shared with its gevent worker (preload_app): gevent
+# patches the standard library first, so that everything loaded after it (logging's locks among
+# them) is made for greenlets in both processes.
+from gevent import monkey
+
+monkey.patch_all()
+
+import os  # noqa: E402
 import sys
 
 from appliance import log as applog

@@ -20,6 +20,7 @@ class _Logger(glogging.Logger):
 class FrameServer(BaseApplication):
     def __init__(self, config: Config):
         self.config = config
+        self._feeds = []
         super().__init__()
 
     def load_config(self):
@@ -32,15 +33,15 @@ class FrameServer(BaseApplication):
             "accesslog": None,
             "logger_class": _Logger,
             "graceful_timeout": 1,  # SIGTERM: open streams get a second, then the worker is stopped
+            "preload_app": True,  # the code is loaded once, in the master; the worker shares its pages
+            "post_worker_init": self._start_feeds,
         }
         for name, value in settings.items():
             self.cfg.set(name, value)
 
     def load(self):
-        """Runs in the worker, after gevent has patched it: the feed reader starts there, never in the master.
-
-        Imported here so the master stays small: it never loads Flask, the app or the reader.
-        """
+        """Runs in the master, before the worker is forked (preload_app), so that the two share the
+        pages of everything loaded here; the feed readers start in the worker only (_start_feeds)."""
         from jpegframes.splitter import FrameSplitter
 
         from .feedreader import FeedReader
@@ -55,6 +56,11 @@ class FrameServer(BaseApplication):
             store = FrameStore()
             feed = FeedReader(config.feed_host, setting.feed_port, config.feed_timeout, store,
                               FrameSplitter(config.max_frame_bytes), camera_log)
-            feed.start()
+            self._feeds.append(feed)
             cameras[setting.number] = Camera(setting, store, feed, config, camera_log)
         return create_app(config, cameras)
+
+    def _start_feeds(self, worker) -> None:
+        """gunicorn's post_worker_init hook: in the worker, once gevent has patched it."""
+        for feed in self._feeds:
+            feed.start()

@@ -165,7 +165,8 @@ def _fan_out(workdir: Path, cameras: list, server, port: int, clients: int, seco
 def summarize(clients: List[dict], sent: dict, start_ns: int, end_ns: int, fps: float) -> dict:
     """Frames delivered over frames sent in [start_ns, end_ns), skips and latencies of the clients that keep
     up; for the slow readers, frames per second received in the window, their latency, the age of the
-    frames they got (frame_ages_ms) and the most bytes one of them held unread in its own socket.
+    frames they got (frame_ages_ms), the most bytes one of them held unread in its own socket and the
+    most the server's (or nginx's) end of such a connection held unsent.
 
     `sent` maps frame numbers to send times; a part counts only if its stamp has the send time this feed
     logged for its number (with several cameras, each camera's clients must get that camera's frames).
@@ -192,6 +193,7 @@ def summarize(clients: List[dict], sent: dict, start_ns: int, end_ns: int, fps: 
                       if start_ns <= received < end_ns]
     slow_ages = frame_ages_ms(slow, start_ns, end_ns)
     unread = [c["unread_bytes"] for c in slow if c.get("unread_bytes") is not None]
+    unsent = [c["peer_queued_bytes"] for c in slow if c.get("peer_queued_bytes") is not None]
     window = (end_ns - start_ns) / 1e9
     return {
         "sent": len(in_window),
@@ -207,6 +209,7 @@ def summarize(clients: List[dict], sent: dict, start_ns: int, end_ns: int, fps: 
         "slow_age_ms": {"p50": percentile(slow_ages, 50), "p99": percentile(slow_ages, 99),
                         "max": max(slow_ages, default=None), "count": len(slow_ages)},
         "slow_unread_kb": max(unread) / 1000 if unread else None,
+        "slow_unsent_kb": max(unsent) / 1000 if unsent else None,
         "errors": sorted({c["error"] for c in clients if c["error"]}),
         "statuses": sorted({c["status"] or 0 for c in clients}),
     }

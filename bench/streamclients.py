@@ -4,7 +4,7 @@ Streaming: `python -m bench.streamclients --port P --clients N --slow K --slow-r
 --start-ns T0 --end-ns T1 --stop-ns T2 --out result.json` opens N streams at once (the first K
 read at most BYTES_PER_S each), records every stamped part sent or received from T0 on (frame
 number, send time, the part's X-Timestamp and receive time), notes at T1 how many bytes each slow
-reader's own socket holds unread, and closes everything at T2; its CPU time and the bytes all clients
+reader's own socket holds unread and the server's end holds unsent, and closes everything at T2; its CPU time and the bytes all clients
 received are taken over [T0, T1).
 Churn: `python -m bench.streamclients --port P --churn 1000 --concurrency 25 --parts 3 --out result.json`
 opens streams `concurrency` at a time, each closed as soon as `parts` parts are whole.
@@ -19,6 +19,7 @@ import resource
 import selectors
 import socket
 import struct
+import subprocess
 import sys
 import termios
 import time
@@ -56,6 +57,7 @@ class Client:
         self.x_timestamps: List[Optional[float]] = []  # the frame server's stamp of each part, epoch seconds
         self.received_ns: List[int] = []
         self.unread_bytes: Optional[int] = None  # what the socket held unread at the end of the window
+        self.peer_queued_bytes: Optional[int] = None  # what the server's end of it held unsent then (ss Send-Q)
         self.other_parts = 0  # parts without a bench stamp (the no-signal picture)
         self.bytes = 0
         self.error: Optional[str] = None
@@ -77,7 +79,8 @@ class Client:
         return {"slow": bool(self.slow_rate), "status": self.response.status, "parts": self.response.parts,
                 "bytes": self.bytes, "numbers": self.numbers, "sent_ns": self.sent_ns,
                 "x_timestamps": self.x_timestamps, "received_ns": self.received_ns,
-                "unread_bytes": self.unread_bytes, "other_parts": self.other_parts, "error": self.error}
+                "unread_bytes": self.unread_bytes, "peer_queued_bytes": self.peer_queued_bytes,
+                "other_parts": self.other_parts, "error": self.error}
 
     def note_unread(self) -> None:
         """How many bytes the kernel holds for this socket that it has not read yet (FIONREAD)."""
@@ -164,6 +167,27 @@ class Clients:
             self.close(client)
 
 
+def send_queues(port: int) -> dict:
+    """{client port: bytes} each TCP connection from local `port` holds unsent (or unacknowledged), from
+    `ss`; {} where ss is missing."""
+    try:
+        out = subprocess.run(["ss", "-tnH", f"( sport = :{port} )"], capture_output=True, text=True,
+                             timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    return parse_send_queues(out)
+
+
+def parse_send_queues(out: str) -> dict:
+    """`ss -tnH` lines (state, Recv-Q, Send-Q, local, peer) as {peer port: Send-Q}."""
+    queued = {}
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) >= 5 and fields[2].isdigit():
+            queued[int(fields[4].rsplit(":", 1)[1])] = int(fields[2])
+    return queued
+
+
 def stream(host: str, port: int, path: str, count: int, slow: int, slow_rate: float,
            start_ns: int, end_ns: int, stop_ns: int) -> dict:
     clients = Clients(host, port, path)
@@ -175,9 +199,11 @@ def stream(host: str, port: int, path: str, count: int, slow: int, slow_rate: fl
         cpu[name] = cpu_seconds()
         received[name] = sum(client.bytes for client in opened)
         if name == "end":
-            for client in opened:
-                if client.slow_rate:
-                    client.note_unread()
+            slow = [client for client in opened if client.slow_rate and client.sock.fileno() >= 0]
+            queued = send_queues(port) if slow else {}
+            for client in slow:
+                client.note_unread()
+                client.peer_queued_bytes = queued.get(client.sock.getsockname()[1])
     for client in opened:
         clients.close(client)
     return {"clients": [client.result() for client in opened], "cpu_s": cpu["end"] - cpu["start"],

@@ -139,6 +139,10 @@ def _slow_readers(results: dict, path: str, limit_s: float) -> dict:
         if worst.get("slow_unread_kb") is not None:
             text_floor += (f", {worst['slow_unread_kb']:,.0f} kB of it unread in the reader's own socket "
                            f"({worst['slow_unread_kb'] / worst['slow_rate_kb_s']:.2f} s)")
+        if worst.get("slow_unsent_kb") is not None:
+            sender = "the frame server" if path == "direct" else "nginx"
+            text_floor += (f", {worst['slow_unsent_kb']:,.0f} kB unsent in {sender}'s socket to it "
+                           f"({worst['slow_unsent_kb'] / worst['slow_rate_kb_s']:.2f} s)")
         bare = [r for r in _runs(results, "ceiling", list(size)) if r["clients"] == worst["clients"]
                 and r.get("slow_age_ms", {}).get("count")]
         if bare:

@@ -57,7 +57,7 @@ def test_stream_clients_got_every_frame_with_latencies_and_the_slow_reader_got_s
         assert run["slow_clients"] == 1 and run["slow_fps"] > 0
         age = run["slow_age_ms"]
         assert age["count"] > 0 and 0 < age["p50"] <= age["p99"] <= age["max"], age
-        assert run["slow_unread_kb"] is not None and run["relayed_mb_s"] > 0
+        assert run["slow_unread_kb"] is not None and run["slow_unsent_kb"] is not None and run["relayed_mb_s"] > 0
         assert run["cpu"]["server"] >= 0 and run["server_rss_mb"] > 0
     assert results["stream"]["floor"]["320x240"]["frames"] > 0
 

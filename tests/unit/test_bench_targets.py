@@ -6,11 +6,12 @@ SETTINGS = {"sizes": [[1280, 720]], "fps": 30, "fanout": [50, 100], "target_clie
             "target_connections": 32}
 
 
-def _run(path, clients, cpu, p99, nginx_cpu=None, age_p99=None, unread_kb=None):
+def _run(path, clients, cpu, p99, nginx_cpu=None, age_p99=None, unread_kb=None, unsent_kb=None):
     return {"size": [1280, 720], "path": path, "clients": clients, "slow_clients": clients // 10,
             "cpu": {"server": cpu, **({} if nginx_cpu is None else {"nginx": nginx_cpu})},
             "latency_ms": {"p99": p99}, "delivered_share": 1.0, "skipped_total": 0, "skipped_after_burst": 0,
             "errors": [], "relayed_mb_s": 200.0, "slow_rate_kb_s": 1000.0, "slow_unread_kb": unread_kb,
+            "slow_unsent_kb": unsent_kb,
             "slow_age_ms": {"p50": age_p99, "p99": age_p99, "max": age_p99, "count": 0 if age_p99 is None else 10}}
 
 
@@ -58,12 +59,13 @@ def test_nginx_cpu_and_p99_through_nginx_against_direct():
 def test_slow_readers_take_the_worst_run_and_name_what_their_own_socket_holds():
     runs = [_run("direct", 10, 0.03, 3.0, age_p99=650.0, unread_kb=100.0),
             _run("direct", 50, 0.06, 6.0, age_p99=1200.0, unread_kb=300.0),
-            _run("nginx", 10, 0.03, 3.0, age_p99=900.0, unread_kb=50.0)]
+            _run("nginx", 10, 0.03, 3.0, age_p99=900.0, unread_kb=50.0, unsent_kb=500.0)]
     direct = _named(_results(runs), "slow readers", "(direct")
     assert direct["met"] is False
     assert "1.20 s" in direct["measured"] and "50 clients" in direct["measured"]
     assert "1,200 kB queued" in direct["floor"] and "300 kB of it unread" in direct["floor"]
-    assert _named(_results(runs), "slow readers", "through nginx")["met"] is True
+    nginx = _named(_results(runs), "slow readers", "through nginx")
+    assert nginx["met"] is True and "500 kB unsent in nginx's socket to it (0.50 s)" in nginx["floor"]
 
 
 def test_stack_memory_counts_every_container_but_the_feed_and_the_standins():

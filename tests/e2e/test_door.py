@@ -101,7 +101,7 @@ print(json.dumps(reached))
 """
 
 
-@pytest.mark.parametrize("service", ["http", "uploader"])
+@pytest.mark.parametrize("service", ["http", "uploader", "feed"])
 def test_from_inside_another_container_moonraker_cannot_be_reached(stack, service):
     info = stack.inspect(stack.container_id(service))
     gateways = [n["Gateway"] for n in info["NetworkSettings"]["Networks"].values() if n.get("Gateway")]

@@ -30,8 +30,9 @@ GATE = {"moonraker_url": "http://127.0.0.1:7125", "moonraker_reachable": True, "
 
 
 def uploading(**changes):
-    camera = {"camera": 1, "enabled": True, "token": "…Ab3d", "fingerprint": "…9xQz",
-              "last_accepted_at": time.time() - 12, "cause": None, "next_try_at": time.time() + 30}
+    camera = {"camera": 1, "enabled": True, "token": "…Ab3d", "fingerprint": "…9xQz", "interval": 10,
+              "last_accepted_at": time.time() - 12, "cause": None, "next_try_at": time.time() + 30,
+              "why": "uploading every 10 s"}
     return {"cameras": [dict(camera, **changes)]}
 
 
@@ -72,6 +73,7 @@ def test_an_uploading_camera_says_when_it_was_accepted_and_its_hints(appliance):
     assert text(browser, "[data-camera='1'] [data-field=fingerprint]") == "…9xQz"
     assert re.fullmatch(r"in (2\d|30) s", text(browser, "[data-camera='1'] [data-field=next]"))
     assert text(browser, "[data-camera='1'] h3 .pill") == "uploading"
+    assert text(browser, "[data-camera='1'] [data-field=why]") == "uploading every 10 s"
     assert browser.evaluate("document.querySelector(\"[data-camera='1'] [data-field=cause]\")") is None
     assert browser.evaluate("document.querySelector(\"article[data-camera='1']\").className") == "card ok"
 
@@ -90,8 +92,8 @@ def test_a_camera_that_does_not_upload_shows_the_log_lines_words_and_its_fix(app
 
 def test_uploads_that_are_off_say_how_to_turn_them_on(appliance):
     browser, uploader, _ = appliance
-    uploader.document = {"cameras": [{"camera": 1, "enabled": False}]}
-    shows(browser, "[data-camera='1'] .why", "^off: no PRUSA_CONNECT_TOKEN for this camera$", "uploads off")
+    uploader.document = {"cameras": [{"camera": 1, "enabled": False, "why": "uploads off: PRUSA_CONNECT_TOKEN is empty"}]}
+    shows(browser, "[data-camera='1'] .why", "^uploads off: PRUSA_CONNECT_TOKEN is empty$", "uploads off")
     assert text(browser, "[data-camera='1'] h3 .pill") == "off"
 
 
@@ -113,9 +115,17 @@ def test_the_door_warns_when_moonraker_is_open_beside_it(appliance):
 
 def test_the_printer_shows_when_the_uploader_reports_it(appliance):
     browser, uploader, _ = appliance
-    uploader.document = dict(uploading(), printer={"state": "printing", "upload_when": "printing", "cause": None})
-    shows(browser, "#printer [data-field=printer-state]", "^printing$", "the printer's state")
+    printer = {"upload_when": "printing", "source": "moonraker", "state": "printing",
+               "detail": "Moonraker print_stats.state 'printing'", "cause": None, "since": time.time() - 125}
+    uploader.document = dict(uploading(), printer=printer)
+    shows(browser, "#printer [data-field=printer-state]", r"^printing · since 2 min \d s ago$", "the printer's state")
     assert text(browser, "#printer [data-field=upload-when]") == "while printing"
+    assert text(browser, "#printer [data-field=printer-source]") == "Moonraker print_stats.state 'printing'"
+    uploader.document = dict(uploading(), printer=dict(printer, state="unknown", detail=None,
+                                                       cause="Moonraker unreachable: connection refused"))
+    shows(browser, "#printer [data-field=printer-cause]", "^printer state unknown: Moonraker unreachable",
+          "why the state is unknown")
+    assert browser.evaluate("document.getElementById('printer').className") == "card warning"
     uploader.document = uploading()
     browser.wait_for("document.getElementById('printer') === null", 10, "the printer card to go")
 

@@ -15,8 +15,11 @@ TOKEN = "tok3nThatMustNeverLeak9876"
 FINGERPRINT = "fingerprintThatMustNotLeakWXYZ"
 UPLOADER_STATE = {
     "cameras": [{"camera": 1, "name": "Bed", "enabled": True, "token": TOKEN, "fingerprint": FINGERPRINT,
-                 "password": "hunter2hunter2", "last_accepted_at": 1000.5, "cause": None, "next_try_at": 1010.5}],
-    "printer": {"state": "printing", "upload_when": "printing", "password": "hunter2hunter2"},
+                 "password": "hunter2hunter2", "interval": 10, "last_accepted_at": 1000.5, "cause": None,
+                 "next_try_at": 1010.5, "why": "uploading every 10 s"}],
+    "printer": {"upload_when": "printing", "source": "moonraker", "state": "printing",
+                "detail": "Moonraker print_stats.state 'printing'", "cause": None, "since": 900.0,
+                "password": "hunter2hunter2"},
 }
 GATE_STATUS = {"moonraker_url": "http://127.0.0.1:7125", "moonraker_reachable": True, "moonraker": "answers HTTP 200",
                "sessions_open": 2, "sessions_max": 10, "denied_calls": {"printer.gcode.script": 3, "machine.reboot": 1},
@@ -56,11 +59,12 @@ def test_every_field_has_its_type():
         "snapshot": "/webcam1/snapshot.jpg", "feed_connected": True, "source": "camera", "width": 64, "height": 48,
         "fps": None, "frame_age_s": cam["frame_age_s"], "frames_total": 2, "frames_dropped": 2, "reconnects": 1,
         "reader_restarts": 0, "stream_clients": 0,
-        "connect": {"status": "ok", "enabled": True, "token": "9876", "fingerprint": "WXYZ",
-                    "last_accepted_at": 1000.5, "cause": None, "next_try_at": 1010.5},
+        "connect": {"status": "ok", "enabled": True, "token": "9876", "fingerprint": "WXYZ", "interval": 10,
+                    "last_accepted_at": 1000.5, "cause": None, "next_try_at": 1010.5, "why": "uploading every 10 s"},
     }
     assert isinstance(cam["frame_age_s"], float)
-    assert doc["printer"] == {"state": "printing", "upload_when": "printing", "cause": None}
+    assert doc["printer"] == {"upload_when": "printing", "source": "moonraker", "state": "printing",
+                              "detail": "Moonraker print_stats.state 'printing'", "cause": None, "since": 900.0}
     assert doc["door"] == {"status": "ok", "allowed_networks": ["192.168.0.0/16"], "gate": {
         "moonraker_url": "http://127.0.0.1:7125", "moonraker_reachable": True, "moonraker": "answers HTTP 200",
         "sessions_open": 2, "sessions_max": 10, "denied_calls": {"machine.reboot": 1, "printer.gcode.script": 3},
@@ -111,9 +115,11 @@ def test_colours_follow_the_camera_its_uploads_and_the_door():
     assert doc["cameras"][0]["connect"]["cause"] == "Prusa Connect is unavailable or overloaded (HTTP 503)"
     waiting = dict(UPLOADER_STATE["cameras"][0], last_accepted_at=None)
     assert document(uploader=Fetched({"cameras": [waiting]}))["cameras"][0]["connect"]["status"] == "warning"
-    off = document(uploader=Fetched({"cameras": [dict(UPLOADER_STATE["cameras"][0], enabled=False)]}))
+    off = document(uploader=Fetched({"cameras": [dict(UPLOADER_STATE["cameras"][0], enabled=False,
+                                                      why="uploads off: PRUSA_CONNECT_TOKEN is empty")]}))
     assert off["cameras"][0]["connect"] == {"status": "off", "enabled": False, "token": None, "fingerprint": None,
-                                            "last_accepted_at": None, "cause": None, "next_try_at": None}
+                                            "interval": None, "last_accepted_at": None, "cause": None,
+                                            "next_try_at": None, "why": "uploads off: PRUSA_CONNECT_TOKEN is empty"}
     exposed = document(gate=Fetched(dict(GATE_STATUS, open_beside_the_door="Moonraker also answers on 10.0.0.5:7125")))
     assert exposed["door"]["status"] == "failing"
     assert document(gate=Fetched(dict(GATE_STATUS, moonraker_reachable=False)))["door"]["status"] == "warning"

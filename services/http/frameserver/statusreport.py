@@ -158,8 +158,9 @@ def _uploads_by_camera(state: Optional[Mapping]) -> Dict[int, Mapping]:
 def _connect(upload: Optional[Mapping]) -> Dict[str, Any]:
     """One camera's Prusa Connect uploads; a camera the uploader does not list is off."""
     if upload is None or upload.get("enabled") is not True:
-        return {"status": OFF, "enabled": False, "token": None, "fingerprint": None, "last_accepted_at": None,
-                "cause": None, "next_try_at": None}
+        return {"status": OFF, "enabled": False, "token": None, "fingerprint": None, "interval": None,
+                "last_accepted_at": None, "cause": None, "next_try_at": None,
+                "why": _text(upload, "why", 200) if upload is not None else None}
     cause = _text(upload, "cause", TEXT_LIMIT)
     accepted = _number(upload, "last_accepted_at")
     return {
@@ -167,9 +168,11 @@ def _connect(upload: Optional[Mapping]) -> Dict[str, Any]:
         "enabled": True,
         "token": _hint(upload.get("token")),
         "fingerprint": _hint(upload.get("fingerprint")),
+        "interval": _number(upload, "interval"),
         "last_accepted_at": accepted,
         "cause": cause,
         "next_try_at": _number(upload, "next_try_at"),
+        "why": _text(upload, "why", 200),
     }
 
 
@@ -178,9 +181,12 @@ def _printer(state: Optional[Mapping]) -> Optional[Dict[str, Any]]:
     if not isinstance(printer, Mapping):
         return None
     return {
-        "state": _text(printer, "state", 40),
         "upload_when": _text(printer, "upload_when", 40),
+        "source": _text(printer, "source", 40),
+        "state": _text(printer, "state", 40),
+        "detail": _text(printer, "detail", 200),
         "cause": _text(printer, "cause", TEXT_LIMIT),
+        "since": _number(printer, "since"),
     }
 
 

@@ -185,7 +185,8 @@ def run(workdir: Path, viewers: int, seconds: float, samples: int, kills: int) -
     finally:
         stack.compose("down", "-v", "--remove-orphans", timeout=300)
     shown = {key: value for key, value in settings.items() if not key.startswith("BENCH_") and key != "HTTP_PORT"}
-    return {"python_image": python_image, "settings": shown, "viewers": viewers, "seconds": seconds, "idle": idle, "loaded": loaded,
+    return {"python_image": python_image, "settings": shown, "viewers": viewers, "seconds": seconds, "idle": idle,
+            "loaded": loaded,
             "standins": list(STANDINS), "uploads": uploads, "floors": floors(samples), "restarts": restarts,
             "gate_restarts": gate_restarts,
             "viewer_fps": parts / max(1, viewers) / ((end_ns - spawned_ns) / 1e9),

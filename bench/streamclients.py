@@ -1,11 +1,11 @@
 """Many MJPEG stream clients in one process: raw non-blocking sockets on one selector.
 
 Streaming: `python -m bench.streamclients --port P --clients N --slow K --slow-rate BYTES_PER_S
---start-ns T0 --end-ns T1 --stop-ns T2 --out result.json` opens N streams at once (the first K
-read at most BYTES_PER_S each), records every stamped part sent or received from T0 on (frame
-number, send time, the part's X-Timestamp and receive time), notes at T1 how many bytes each slow
-reader's own socket holds unread and the server's end holds unsent, and closes everything at T2; its CPU time and the bytes all clients
-received are taken over [T0, T1).
+--start-ns T0 --end-ns T1 --stop-ns T2 --out result.json` opens N streams at once (the first K read
+at most BYTES_PER_S each), records every stamped part sent or received from T0 on (frame number,
+send time, the part's X-Timestamp and receive time), notes at T1 how many bytes each slow reader's
+own socket holds unread and the server's end holds unsent, and closes everything at T2; its CPU time
+and the bytes all clients received are taken over [T0, T1).
 Churn: `python -m bench.streamclients --port P --churn 1000 --concurrency 25 --parts 3 --out result.json`
 opens streams `concurrency` at a time, each closed as soon as `parts` parts are whole.
 Times are epoch nanoseconds, shared with the feed's stamps.

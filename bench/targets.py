@@ -117,7 +117,8 @@ def _nginx_cpu(results: dict, limit: float) -> dict:
     floor = f"{cpu / relayed * 1000:.2f} ms of CPU per MB relayed ({relayed:.1f} MB/s)" if relayed else ""
     bare = _at(results, "ceiling", [clients]).get(clients)
     if bare is not None:
-        floor += ("; " if floor else "") + f"the bare Python server sends the same bytes for {bare['cpu']['server']:.3f} core"
+        floor += (("; " if floor else "")
+                  + f"the bare Python server sends the same bytes for {bare['cpu']['server']:.3f} core")
     return _target(13, text, f"{cpu:.3f} core", cpu <= limit, floor)
 
 
@@ -146,7 +147,8 @@ def _slow_readers(results: dict, path: str, limit_s: float) -> dict:
         bare = [r for r in _runs(results, "ceiling", list(size)) if r["clients"] == worst["clients"]
                 and r.get("slow_age_ms", {}).get("count")]
         if bare:
-            text_floor += f"; the bare server, buffers as the kernel sizes them: {bare[0]['slow_age_ms']['p99'] / 1000:.2f} s"
+            text_floor += ("; the bare server, buffers as the kernel sizes them: "
+                           f"{bare[0]['slow_age_ms']['p99'] / 1000:.2f} s")
         floor.append(text_floor)
     return _target(13, text, "; ".join(measured), all(r["slow_age_ms"]["p99"] <= limit_s * 1000 for r in runs),
                    "; ".join(floor))

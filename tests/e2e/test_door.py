@@ -65,7 +65,7 @@ def test_a_foreign_origin_gets_403(moonraker):
     with pytest.raises(websocket.WebSocketBadStatusException) as refused:
         websocket.create_connection(WS_URL, timeout=10, origin="http://evil.example")
     assert refused.value.status_code == 403
-    assert moonraker()["connections"] == 0
+    assert moonraker()["requests"] == []  # (connections: the gate's health check opens one every 30 s)
 
 
 @pytest.mark.parametrize("target", BYPASSES)
@@ -73,7 +73,7 @@ def test_a_raw_target_not_in_canonical_form_never_reaches_moonraker(moonraker, t
     request = f"GET {target} HTTP/1.1\r\nHost: pi:7126\r\nConnection: close\r\n\r\n".encode()
     status, _, body = raw_exchange(socket.create_connection(("127.0.0.1", PORT), timeout=10), request)
     assert status in (400, 403, 404), (status, body)
-    assert moonraker()["connections"] == 0
+    assert moonraker()["requests"] == []  # (connections: the gate's health check opens one every 30 s)
 
 
 def test_one_websocket_over_gate_max_sessions_is_refused_while_snapshots_stay_200(stack):

@@ -22,7 +22,7 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy
 def relay(environ: Mapping, start_response: Callable, moonraker: HttpUrl, target: str, headers: List[Tuple[str, str]],
           connect_timeout: float, unreachable: Callable[[str], None]) -> Iterable[bytes]:
     """Moonraker's answer to `target`; `unreachable(reason)` is told when there is none."""
-    connection = connect_to(moonraker, connect_timeout)
+    connection = _connect_to(moonraker, connect_timeout)
     try:
         connection.connect()
         connection.sock.settimeout(READ_TIMEOUT)
@@ -57,7 +57,7 @@ class _TLSConnection(http.client.HTTPConnection):
                                                              server_hostname=self.host)
 
 
-def connect_to(moonraker: HttpUrl, timeout: float) -> http.client.HTTPConnection:
+def _connect_to(moonraker: HttpUrl, timeout: float) -> http.client.HTTPConnection:
     """An http.client connection to Moonraker over gevent's sockets (not yet connected)."""
     kind = _TLSConnection if moonraker.scheme == "https" else _Connection
     return kind(moonraker.host, moonraker.port, timeout=timeout)

@@ -6,6 +6,7 @@ Nothing here judges memory or time; the figures go to bench/RESULTS.md in a full
 """
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from .stack import docker_usable
 
 ROOT = Path(__file__).resolve().parents[2]
 reason = docker_usable()
-pytestmark = pytest.mark.skipif(reason is not None, reason=f"the bench's stack section needs Docker: {reason}")
+if reason is None and (shutil.which("nginx") is None or shutil.which("wrk") is None):
+    reason = "bench/run wants nginx and wrk installed (tests/run installs them)"
+pytestmark = pytest.mark.skipif(reason is not None, reason=f"the bench's stack section cannot run: {reason}")
 
 
 def test_the_stack_section_measures_every_container_the_uploads_the_floors_and_a_restart(tmp_path):

@@ -2,6 +2,7 @@
 on unanswered calls, and that an unexpected error ends the session and nothing more."""
 
 import json
+import time
 
 import gevent
 from gevent.queue import Queue
@@ -19,11 +20,17 @@ class ScriptedEnd:
         for item in incoming:
             self.incoming.put(item)
         self.sent = []
+        self.pings = 0
         self.closed = None
         self.finished = False
+        self.last_heard = time.monotonic()
+
+    def ping(self):
+        self.pings += 1
 
     def receive(self):
         item = self.incoming.get()
+        self.last_heard = time.monotonic()
         if isinstance(item, BaseException):
             raise item
         return item
@@ -91,3 +98,24 @@ def test_calls_beyond_the_bound_are_answered_by_the_gate_and_not_sent():
     assert session.awaiting == MAX_AWAITING
     runner.kill()
     assert client.closed == (1001, "the gate is stopping")
+
+
+def test_a_client_that_sends_nothing_not_even_a_pong_is_dropped():
+    client, upstream = ScriptedEnd("the client", []), ScriptedEnd("Moonraker", [])
+    session = Session(client, upstream, 262144, lambda method: None, lambda where, error: None, ping_interval=0.05)
+    started = time.monotonic()
+    why = session.run()
+    assert why.startswith("the client sent nothing, not even a pong, for ")
+    assert client.pings in (1, 2) and 0.1 <= time.monotonic() - started < 1
+    assert upstream.closed == (1000, "")
+
+
+def test_a_client_that_answers_stays():
+    client, upstream = ScriptedEnd("the client", []), ScriptedEnd("Moonraker", [])
+    session = Session(client, upstream, 262144, lambda method: None, lambda where, error: None, ping_interval=0.05)
+    runner = gevent.spawn(session.run)
+    for n in range(10):  # its pongs, as the reader would see them
+        gevent.sleep(0.04)
+        client.last_heard = time.monotonic()
+    assert not runner.dead and client.pings >= 5
+    runner.kill()

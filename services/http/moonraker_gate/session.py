@@ -1,7 +1,10 @@
 """One client's websocket session: Moonraker's messages relayed to the client untouched, the client's
-passed through the filter, at most MAX_AWAITING calls unanswered; when either side ends, the other is
-closed too. `run()` returns why the session ended, for its log line."""
+passed through the filter, at most MAX_AWAITING calls unanswered, the client pinged every
+PING_INTERVAL and dropped when it has sent nothing, not even a pong, for twice that (a phone gone
+without a goodbye would hold its slot for good); when either side ends, the other is closed too.
+`run()` returns why the session ended, for its log line."""
 
+import time
 from typing import Callable, Tuple
 
 import gevent
@@ -10,13 +13,15 @@ from .rpcfilter import answered, busy, check
 from .websocketio import Closed, Websocket
 
 MAX_AWAITING = 64  # calls sent to Moonraker whose answers the client has not been handed yet
+PING_INTERVAL = 30.0  # seconds
 STOPPING = (1001, "the gate is stopping")
 
 
 class Session:
     def __init__(self, client: Websocket, upstream: Websocket, max_message: int, denied: Callable[[str], None],
-                 failed: Callable[[str, BaseException], None]):
+                 failed: Callable[[str, BaseException], None], ping_interval: float = PING_INTERVAL):
         self.client = client
+        self.ping_interval = ping_interval
         self.upstream = upstream
         self.max_message = max_message
         self.awaiting = 0
@@ -25,7 +30,8 @@ class Session:
 
     def run(self) -> str:
         directions = [gevent.spawn(self._guarded, "client to Moonraker", self._client_to_moonraker),
-                      gevent.spawn(self._guarded, "Moonraker to client", self._moonraker_to_client)]
+                      gevent.spawn(self._guarded, "Moonraker to client", self._moonraker_to_client),
+                      gevent.spawn(self._guarded, "pinging the client", self._keep_alive)]
         why, close = "the gate is stopping", STOPPING  # unless a direction ends before the gate kills this
         try:
             why, close = gevent.wait(directions, count=1)[0].value
@@ -69,6 +75,14 @@ class Session:
                         self.client.send(refusal)
             if verdict.reply is not None:
                 self.client.send(verdict.reply)
+
+    def _keep_alive(self) -> None:
+        while True:
+            gevent.sleep(self.ping_interval)
+            silent = time.monotonic() - self.client.last_heard
+            if silent > 2 * self.ping_interval:
+                raise Closed(f"the client sent nothing, not even a pong, for {silent:.0f} s", self.client)
+            self.client.ping()
 
     def _moonraker_to_client(self) -> None:
         while True:

@@ -7,6 +7,7 @@ Every send has a deadline: a peer that stops reading ends its session instead of
 
 import base64
 import binascii
+import time
 from typing import Callable, List, Optional, Union
 from urllib.parse import urlsplit
 
@@ -53,6 +54,7 @@ class Websocket:
         self._conn = connection
         self._max_message = max_message
         self._sending = Semaphore()
+        self.last_heard = time.monotonic()  # when the peer last sent anything (a pong too)
 
     @property
     def open(self) -> bool:
@@ -86,6 +88,12 @@ class Websocket:
             raise Closed(f"{self.name} is closing", self)
         event = TextMessage(data=message) if isinstance(message, str) else BytesMessage(data=message)
         self._send_bytes(self._conn.send(event))
+
+    def ping(self) -> None:
+        """Asks the peer for a pong (its answer, read with what it sends, renews `last_heard`)."""
+        if not self.open:
+            raise Closed(f"{self.name} is closing", self)
+        self._send_bytes(self._conn.send(Ping(payload=b"gate")))
 
     def close(self, code: int, reason: str) -> None:
         """Sends our close frame (once; quietly when the peer is already gone)."""
@@ -133,6 +141,7 @@ class Websocket:
                 raise Closed(f"{self.name} went away", self)
             self._conn.receive_data(None)
             raise Closed(f"{self.name} went away without a close frame", self)
+        self.last_heard = time.monotonic()
         self._conn.receive_data(data)
 
     def _send_bytes(self, data: bytes, timeout: float = SEND_TIMEOUT) -> None:

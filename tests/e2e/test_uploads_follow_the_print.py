@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from .stack import MOONRAKER_URL, Stack, docker_usable, wait_for
+from .stack import MOONRAKER_URL, Stack, docker_usable, get, wait_for
 
 TOKEN = "e2eToken0123456789ab"
 TOKEN2 = "e2eCamera2Token9876zy"
@@ -106,6 +106,15 @@ def test_with_moonraker_through_the_gate_each_camera_uploads_only_while_printing
     assert "UPLOAD_WHEN=printing UPLOAD_IDLE_INTERVAL=0 PRINTER_STATE_SOURCE=moonraker (through the gate at " \
            "unix:/run/gate/gate.sock)" in log
     assert "E2E nozzle: uploading: first snapshot accepted" in log and TOKEN2 not in log and TOKEN not in log
+
+
+def test_the_uploaders_state_reaches_status_json_through_7126(stack):
+    status = wait_for(lambda: (lambda doc: doc if doc["printer"] else None)(get("/status.json").json()), 30,
+                      "the uploader's state in /status.json")
+    assert status["printer"] == {"state": "idle", "upload_when": "printing", "cause": None}
+    connects = [camera["connect"] for camera in status["cameras"]]
+    assert [(c["enabled"], c["token"]) for c in connects] == [(True, TOKEN[-4:]), (True, TOKEN2[-4:])]
+    assert all(c["last_accepted_at"] and c["cause"] is None for c in connects)
 
 
 def test_with_prusalink_each_camera_uploads_only_while_printing_and_keeps_its_fingerprint(stack):

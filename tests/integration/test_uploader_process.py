@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from service_process import ServiceProcess, service_env
+from service_process import ServiceProcess, free_port, service_env
 from standins.moonraker import MoonrakerStandin
 from standins.prusa_connect import PrusaConnect
 from standins.prusalink import PrusaLink
@@ -40,7 +40,7 @@ def services():
 
 def settings(tmp_path, snapshots, connect_url, **more):
     base = {"FRAME_SERVER_URL": snapshots.base_url, "PRUSA_CONNECT_URL": connect_url, "PRUSA_CONNECT_TOKEN": TOKEN,
-            "STATE_DIR": tmp_path / "state", "HEALTH_FILE": tmp_path / "run" / "health"}
+            "STATE_DIR": tmp_path / "state", "HEALTH_FILE": tmp_path / "run" / "health", "STATE_PORT": free_port()}
     base.update(more)
     return environment(**base)
 

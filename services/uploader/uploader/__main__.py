@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from typing import Mapping
+from urllib.parse import urlsplit
 
 from appliance import log as applog
 from appliance.cameras import Camera
@@ -72,7 +73,7 @@ def _serve(config: Config, log: logging.Logger) -> int:
     _log_start(config, log)
     now = time.monotonic()
     idle_interval = config.idle_interval if config.follows_printer else None
-    uploaders, closers = [], []
+    uploaders, closers = {}, []
     for camera in config.cameras:
         camera_log = CameraLog(log, camera.name)
         fingerprint = fingerprints.get(camera.number)
@@ -87,14 +88,32 @@ def _serve(config: Config, log: logging.Logger) -> int:
             beacon=health.beacon(f"the upload loop of {camera.name}", grace),
             report=Report(camera_log, time.monotonic), camera=camera, fingerprint=fingerprint.value,
             clock=time.monotonic)
-        uploaders.append((f"upload-camera{camera.number}", uploader))
+        uploaders[camera.number] = uploader
         closers += [client.close, source.close]
-    loops = list(uploaders)
+    loops = [(f"upload-camera{number}", uploader) for number, uploader in uploaders.items()]
+    follower = None
     if config.follows_printer:
-        follower = _follower(config, log, [uploader.printer_changed for _, uploader in uploaders], health)
+        follower = _follower(config, log, [uploader.printer_changed for uploader in uploaders.values()], health)
         loops.append(("printer-state", follower))
         closers.append(follower.close_source)
+    _serve_state(config, log, lambda camera: uploaders[camera.number].status() if camera.number in uploaders
+                 else None, {number: found.value for number, found in fingerprints.items()}, follower)
     return _run_until_signal(log, loops, closers)
+
+
+def _serve_state(config: Config, log: logging.Logger, status, fingerprints, follower) -> None:
+    """GET /state on its own thread: each camera's uploads and the printer, as the frame server's /status.json reads them."""
+    from .stateserver import StateServer, camera_state, printer_state, wall_clock
+
+    def state() -> dict:
+        to_wall = wall_clock()
+        return {"cameras": [camera_state(camera, fingerprints.get(camera.number), status(camera), to_wall)
+                            for camera in config.cameras],
+                "printer": printer_state(config.upload_when, config.state_source if follower else None, follower,
+                                         to_wall)}
+
+    frame_server = urlsplit(config.frame_server_url)
+    StateServer(config.state_port, state, log, towards=(frame_server.hostname, frame_server.port)).start()
 
 
 def _follower(config: Config, log: logging.Logger, listeners, health):
@@ -137,6 +156,7 @@ def _idle(config: Config, log: logging.Logger) -> int:
     log.warning("uploads disabled: %s %s empty. To enable them, open the printer in Prusa Connect, Camera > Add "
                 "new other camera, copy the token into %s (.env) and run docker compose up -d",
                 tokens, "is" if len(config.cameras) == 1 else "are", config.cameras[0].variable("token"))
+    _serve_state(config, log, lambda camera: None, {}, None)
     received = signal.sigwait(STOP_SIGNALS)
     log.info("stopping on %s", signal.Signals(received).name)
     return 0

@@ -27,6 +27,7 @@ class Config:
     connect_url: str
     state_dir: str
     health_file: str
+    state_port: int  # GET /state, on the camera network
     upload_when: str  # "always" or "printing"
     idle_interval: float  # seconds between uploads while not printing (UPLOAD_WHEN=printing); 0: none
     state_source: str  # "moonraker" or "prusalink"
@@ -85,6 +86,7 @@ def load(environ: Mapping[str, str]) -> Config:
                             pattern=_CONNECT_URL, form=_CONNECT_FORM).rstrip("/"),
         state_dir=env.str("STATE_DIR", "/var/lib/uploader", pattern=r"/\S*", form="an absolute path"),
         health_file=env.str("HEALTH_FILE", "/tmp/uploader-health", pattern=r"/\S*[^/]", form="an absolute file path"),
+        state_port=env.port("STATE_PORT", 8083),
         upload_when=upload_when,
         idle_interval=idle_interval,
         state_source=source,

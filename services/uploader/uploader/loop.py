@@ -50,6 +50,12 @@ class Uploader:
         self._wake = threading.Event()
         self._stopping = False
 
+    def status(self) -> dict:
+        """What GET /state shows of this camera (read from another thread; times on the loop's clock)."""
+        due = max(self._schedule.due, self._crashed_until)
+        return {"last_accepted": self._report.last_accepted, "cause": self._report.cause,
+                "next_try": None if math.isinf(due) else due, "why": self._schedule.why()}
+
     def printer_changed(self, printer: Printer) -> None:
         """The printer is now in this state (called from the printer state's thread); wakes the loop."""
         with self._lock:

@@ -70,7 +70,8 @@ def duration(seconds: float) -> str:
 
 
 class Report:
-    """Turns each cycle's outcome into log lines, logging only changes of state and periodic summaries."""
+    """Turns each cycle's outcome into log lines, logging only changes of state and periodic summaries,
+    and keeps what the state (GET /state) shows: the last accepted upload and the current cause."""
 
     def __init__(self, log: logging.Logger, clock: Callable[[], float], summary_every: float = SUMMARY_EVERY):
         self._log = log
@@ -82,9 +83,12 @@ class Report:
         self._uploads = 0
         self._bytes = 0
         self._info_problem = StateLog()
+        self.last_accepted: Optional[float] = None  # clock time of the last snapshot Connect accepted
+        self.cause: Optional[str] = None  # the current `not uploading:` text, None while all is well
 
     def uploaded(self, size: int, result: Result) -> None:
         now = self._clock()
+        self.last_accepted, self.cause = now, None
         if self._window_start is None or self._problem.state is not None:
             if self._window_start is None:
                 self._log.info("uploading: first snapshot accepted (%s, %d bytes in %.2f s)",
@@ -114,6 +118,7 @@ class Report:
         self._problem_line(kind, text, next_in, error)
 
     def _problem_line(self, kind, text: str, next_in: float, error: Optional[Exception]) -> None:
+        self.cause = text
         was_well = self._problem.state is None
         if not self._problem.changed(kind):
             return

@@ -74,6 +74,23 @@ class Schedule:
             return self.idle_interval
         return NEVER
 
+    def why(self) -> str:
+        """Why the camera uploads now, or not, in a few words (for the state)."""
+        every = f"uploading every {self.interval:g} s"
+        if not self.follows_printer:
+            return every
+        if self.printer is None:
+            return "waiting for the printer's state"
+        if self.printer is Printer.PRINTING:
+            return f"printing: {every}"
+        if self.printer is Printer.UNKNOWN:
+            return f"printer state unknown: {every} until it is back"
+        if self.last_picture:
+            return "the print ended: one last picture"
+        if self.idle_interval:
+            return f"idle: uploading every {self.idle_interval:g} s"
+        return "idle: no uploads until a print starts"
+
     def next(self, pace: Pace, *, started: float, now: float, uploaded: bool) -> float:
         """The due time of the next cycle, after one that `started` and ended `now`."""
         if uploaded:

@@ -85,8 +85,10 @@ def start_nginx(tmp_path, upstream_port, environ, gate_socket=None):
     conf.write_text(text)
     # In the image nginx and the gate are one user; started by root, nginx's workers would be
     # nobody, who may not open the gate's socket (mode 660): keep them the user that started the gate.
-    user = ["-g", "user root;"] if os.geteuid() == 0 else []
-    proc = subprocess.Popen(["nginx", "-e", "stderr", "-c", str(conf), "-g", "daemon off;", *user],
+    # One -g only: nginx keeps just the last, and without `daemon off;` it forks away from proc, which
+    # then exits at once, and terminate() at the end of a test would leave the daemon running.
+    directives = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")
+    proc = subprocess.Popen(["nginx", "-e", "stderr", "-c", str(conf), "-g", directives],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         connect_when_listening(port, within=10, timeout=1,

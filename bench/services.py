@@ -150,7 +150,9 @@ def project_nginx(workdir: Path, frameserver: FrameServer) -> Nginx:
 
     port = free_port()
     config = nginxconf.load({"STREAM_MAX_PER_CLIENT": "1000"})
-    text = nginxconf.render(config, nginxconf.TEMPLATE.read_text())
+    # The template's own paths are replaced before rendering, so that a checkout under /tmp (the
+    # status page's directory is rendered in) is never rewritten.
+    text = nginxconf.TEMPLATE.read_text()
     replaced = {
         "/tmp/": f"{workdir}/project-",
         "listen 7126 ": f"listen 127.0.0.1:{port} ",
@@ -163,7 +165,7 @@ def project_nginx(workdir: Path, frameserver: FrameServer) -> Nginx:
             raise RuntimeError(f"nginx.conf.template changed: {old!r} is gone, bench/services.py needs updating")
         text = text.replace(old, new)
     conf = workdir / "project-nginx.conf"
-    conf.write_text(text)
+    conf.write_text(nginxconf.render(config, text))
     return Nginx("project-nginx", conf, port, workdir)
 
 

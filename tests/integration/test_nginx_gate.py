@@ -75,12 +75,14 @@ def start_nginx(tmp_path, upstream_port, environ, gate_socket=None):
     """Runs the rendered config with the frame server at a port on loopback and the gate at `gate_socket`."""
     port = free_port()
     config = nginxconf.load(environ)
-    text = nginxconf.render(config, nginxconf.TEMPLATE.read_text())
-    text = (text.replace("/tmp/", f"{tmp_path}/")
+    # The template's own paths are replaced before rendering, so that a checkout under /tmp (the
+    # status page's directory is rendered in) is never rewritten.
+    text = (nginxconf.TEMPLATE.read_text().replace("/tmp/", f"{tmp_path}/")
                 .replace("listen 7126 ", f"listen 127.0.0.1:{port} ")
                 .replace("127.0.0.1:7127", f"127.0.0.1:{free_port()}")
                 .replace("unix:/run/http/frameserver.sock", f"127.0.0.1:{upstream_port}")
                 .replace("unix:/run/gate/gate.sock", f"unix:{gate_socket or tmp_path / 'no-gate.sock'}"))
+    text = nginxconf.render(config, text)
     conf = tmp_path / "nginx.conf"
     conf.write_text(text)
     # In the image nginx and the gate are one user; started by root, nginx's workers would be

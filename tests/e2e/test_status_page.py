@@ -11,7 +11,7 @@ import requests
 from headless_chromium import Chromium, chromium_binary
 
 from .stack import BASE_URL, ROOT, fresh_stack, get, wait_for
-from .test_appliance import ENV, TOKEN, pytestmark as docker_mark
+from .test_appliance import ENV, TOKEN, pytestmark as docker_mark, recorded_uploads
 
 SCREENSHOT = ROOT / "tests" / "e2e" / "screenshots" / "status-page.png"
 PHONE_SCREENSHOT = SCREENSHOT.with_name("status-page-phone.png")
@@ -48,6 +48,20 @@ def text_of(browser, selector):
     return browser.evaluate(f"(document.querySelector({json.dumps(selector)}) || {{}}).textContent || ''")
 
 
+def connect_mode(stack, mode):
+    """Tells the Prusa Connect stand-in how to answer from now on ({} restores normal answers)."""
+    result = stack.exec_python("prusa-connect", (
+        "import urllib.request; urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:8080/_mode', "
+        f"data={json.dumps(mode).encode()!r}, method='POST', headers={{'Content-Type': 'application/json'}}), "
+        "timeout=3)"))
+    assert result.returncode == 0, result.stderr
+
+
+UPLOAD = "document.querySelector(\"[data-camera='1'] [data-field=upload]\")?.textContent"
+CAUSE = "document.querySelector(\"[data-camera='1'] [data-field=cause]\")?.textContent"
+CONNECT_PILL = "document.querySelector(\"[data-camera='1'] h3 .pill\")?.textContent"
+
+
 def test_every_cameras_picture_renders_from_nothing_but_the_appliance(browser):
     assert [c["camera"] for c in status()["cameras"]] == [1, 2]
     widths = browser.wait_for(
@@ -61,6 +75,14 @@ def test_every_cameras_picture_renders_from_nothing_but_the_appliance(browser):
     outside = [url for url in browser.requests if not url.startswith((BASE_URL + "/", "data:"))]
     assert outside == [], "the page fetched something from elsewhere"
     assert browser.console == []
+
+
+def test_the_upload_line_of_a_camera_with_connect_says_accepted(browser):
+    line = browser.wait_for(f"/^accepted \\d+ s ago$/.test({UPLOAD}) && {UPLOAD}", 30, "an accepted upload")
+    assert line.startswith("accepted ")
+    assert browser.evaluate(CONNECT_PILL) == "uploading"
+    assert browser.evaluate("document.querySelector(\"[data-camera='1'] [data-field=token]\").textContent") == \
+        "…" + TOKEN[-4:]
 
 
 def test_status_json_has_every_field_with_its_type_and_no_secret(stack):
@@ -85,6 +107,28 @@ def test_status_json_has_every_field_with_its_type_and_no_secret(stack):
         assert TOKEN not in get(path).text and TOKEN[:-4] not in get(path).text
 
 
+def test_status_json_shows_the_fingerprint_only_as_its_last_4_characters(stack, browser):
+    browser.wait_for(f"/^accepted/.test({UPLOAD})", 40, "a first accepted upload")
+    fingerprint = recorded_uploads(stack)[0]["headers"]["Fingerprint"]
+    connect = status()["cameras"][0]["connect"]
+    assert connect["fingerprint"] == fingerprint[-4:] and connect["token"] == TOKEN[-4:]
+    page = browser.evaluate("document.body.innerText")
+    for text in (get("/status.json").text, page):
+        assert fingerprint not in text and fingerprint[:-4] not in text and TOKEN not in text
+
+
+def test_a_fault_at_connect_shows_its_cause_within_20_s_and_clears_after_recovery(stack, browser):
+    connect_mode(stack, {"status": 503})
+    try:
+        cause = browser.wait_for(CAUSE, 20, "the cause on the page")
+        assert cause.startswith("not uploading: Prusa Connect is unavailable or overloaded (HTTP 503"), cause
+        assert "; next try " in cause
+        assert browser.evaluate(CONNECT_PILL) == "not uploading"
+    finally:
+        connect_mode(stack, {})
+    browser.wait_for(f"{CAUSE} === undefined && {CONNECT_PILL} === 'uploading'", 90, "the cause to clear")
+
+
 def test_the_page_reads_well_on_a_phone(browser):
     try:
         browser.resize(390, 844, mobile=True)
@@ -93,6 +137,15 @@ def test_the_page_reads_well_on_a_phone(browser):
         browser.screenshot(PHONE_SCREENSHOT)
     finally:
         browser.resize(1280, 900)
+
+
+def test_the_screenshot(browser):
+    browser.wait_for(f"{PICTURES}.every(i => i.naturalWidth > 0) && !document.getElementById('banner').textContent"
+                     " && [...document.querySelectorAll('[data-field=fps]')].every(e => e.textContent.endsWith('fps'))"
+                     " && [...document.querySelectorAll('[data-field=viewers]')].every(e => e.textContent === '1')"
+                     f" && /^accepted/.test({UPLOAD})",
+                     30, "a settled page: every picture, its frame rate measured, only this page watching, uploading")
+    assert browser.screenshot(SCREENSHOT).stat().st_size > 10000
 
 
 def test_a_part_that_cannot_be_reached_shows_as_unknown(stack, browser):
@@ -140,11 +193,3 @@ def test_at_the_stream_cap_the_picture_is_a_refreshing_snapshot(stack):
     finally:
         for response in streams:
             response.close()
-
-
-def test_the_screenshot(browser):
-    browser.wait_for(f"{PICTURES}.every(i => i.naturalWidth > 0) && !document.getElementById('banner').textContent"
-                     " && [...document.querySelectorAll('[data-field=fps]')].every(e => e.textContent.endsWith('fps'))"
-                     " && [...document.querySelectorAll('[data-field=viewers]')].every(e => e.textContent === '1')",
-                     30, "a settled page: every picture, its frame rate measured, only this page watching")
-    assert browser.screenshot(SCREENSHOT).stat().st_size > 10000

@@ -129,17 +129,18 @@ def test_the_send_buffer_is_bounded(log):
 
 
 class FailingOnceStore(FrameStore):
-    """A frame store (the handler's input) whose wait fails once, the way an unexpected bug would."""
+    """A frame store (the handler's input) that fails once when asked a frame's age (for the second
+    part, a repeat), the way an unexpected bug would."""
 
     def __init__(self):
         super().__init__()
-        self.failures = 0
+        self.asked = 0
 
-    def wait_newer(self, seq, timeout):
-        if seq == 1 and not self.failures:
-            self.failures += 1
+    def age(self, frame):
+        self.asked += 1
+        if self.asked == 2:
             raise ValueError("a bug behind the store")
-        return super().wait_newer(seq, timeout)
+        return super().age(frame)
 
 
 def test_an_unexpected_error_is_logged_with_its_traceback_and_the_stream_goes_on(log, caplog):
@@ -183,4 +184,18 @@ def test_a_client_that_hangs_up_ends_its_stream_at_once(log):
     client.serving.join(timeout=20)
     assert str(client.ended) == "[Errno 32] stream client hung up"
     assert handler.clients == 0
+    client.close()
+
+
+def test_a_part_larger_than_the_socket_takes_at_once_arrives_whole_then_the_next(log):
+    store = FrameStore()
+    store.publish(make_frame(1))
+    client = Client(handler_for(store, log, stream_keepalive=60))
+    assert client.chunk() == mjpegstream.OPENING
+    assert frame_number(client.part()) == 1
+    gevent.sleep(0.05)  # the client waits for a newer frame
+    big = store.publish(make_frame(2, pad=1500000))  # far more than the send buffer: begun, then finished
+    assert client.part() == big.data
+    following = store.publish(make_frame(3))
+    assert client.part() == following.data
     client.close()

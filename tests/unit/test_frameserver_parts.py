@@ -3,6 +3,7 @@
 
 import io
 import math
+import time
 
 import gevent
 import pytest
@@ -11,7 +12,7 @@ from PIL import Image
 from frameserver import mjpegstream
 from frameserver.mjpegstream import NO_SIGNAL_JPEG
 from frameserver.framestore import FrameStore
-from frameserver.mjpegstream import chunk, min_interval, parts
+from frameserver.mjpegstream import Schedule, chunk, min_interval, parts
 from jpegframes.markers import dimensions, is_complete_jpeg
 from standins.scripted_feed import make_frame
 
@@ -70,8 +71,10 @@ def test_a_chunk_is_its_length_in_hex_the_data_and_a_line_end():
 
 
 def schedule(store, max_age=10.0, keepalive=1.0):
-    """The parts a client would get, as ("frame", seq) or ("no signal",)."""
-    return parts(store, max_age, keepalive, lambda frame: ("frame", frame.seq), lambda timestamp: ("no signal",))
+    """The parts a client that waits on the store would get, as ("frame", seq) or ("no signal",)."""
+    place = Schedule(keepalive)
+    return parts(store, place, max_age, lambda frame: ("frame", frame.seq), lambda timestamp: ("no signal",),
+                 lambda seconds: store.wait_newer(place.sent, seconds))
 
 
 def age(store, seconds):
@@ -147,3 +150,20 @@ def test_a_client_that_was_busy_gets_the_newest_frame_not_the_ones_in_between():
     for number in range(2, 6):
         store.publish(make_frame(number))
     assert next(upcoming) == ("frame", 5)
+
+
+def test_a_part_begun_elsewhere_is_finished_first_and_counts_as_shown():
+    store = FrameStore()
+    frame = store.publish(make_frame(1))
+    place = Schedule(keepalive=60)
+    upcoming = parts(store, place, 10.0, lambda frame: ("frame", frame.seq), lambda timestamp: ("no signal",),
+                     lambda seconds: store.wait_newer(place.sent, seconds))
+    place.record(frame.seq, frame.seq, time.monotonic())  # written by the frame server, up to...
+    place.pending = memoryview(b"the rest")
+    with gevent.Timeout(20):
+        assert bytes(next(upcoming)) == b"the rest"
+        assert next(upcoming) == ("frame", 1)  # the repaint, REPAINT later: the frame counted as shown
+    waiting = gevent.spawn(next, upcoming)
+    waiting.join(timeout=0.5)
+    assert not waiting.ready()  # then only the keepalive, a minute away
+    waiting.kill()

@@ -1,7 +1,7 @@
 """The newest frame of a camera, and an event that wakes everyone waiting for a newer one."""
 
 import time
-from typing import Callable, NamedTuple, Optional, TypeVar
+from typing import Callable, List, NamedTuple, Optional, TypeVar
 
 from gevent.event import Event
 
@@ -19,6 +19,11 @@ class FrameStore:
     def __init__(self):
         self.latest: Optional[Frame] = None
         self._arrival = Event()
+        self._subscribers: List[Callable[[Frame], None]] = []
+
+    def subscribe(self, call: Callable[[Frame], None]) -> None:
+        """`call(frame)` with each new frame, in the publishing greenlet, before the waiters wake."""
+        self._subscribers.append(call)
 
     @property
     def frames_total(self) -> int:
@@ -28,6 +33,8 @@ class FrameStore:
         """Make `data` the newest frame and wake every waiter."""
         frame = Frame(data, self.frames_total + 1, time.time(), time.monotonic())
         self.latest = frame
+        for call in self._subscribers:
+            call(frame)
         arrival, self._arrival = self._arrival, Event()
         arrival.set()
         return frame

@@ -4,18 +4,24 @@ Each client is one greenlet, so a slow client only ever blocks itself; it skips 
 slow for instead of queueing them. A frame's part (its multipart headers, and the HTTP/1.1 chunk
 around them) is built once and the same bytes are written straight to every client's socket, whose
 send buffer is kept small so that the kernel does not queue seconds of frames for a slow reader.
+To a client that keeps up, the feed reader's greenlet writes the part itself as the frame arrives,
+as far as the socket takes it without waiting (µStreamer's way): no greenlet wakes per client per
+frame. A client that is behind finishes the part, and catches up, in its own greenlet.
 """
 
 import errno
 import logging
 import math
+import os
 import socket
 import time
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 from urllib.parse import parse_qs
 
 import gevent
+from gevent.event import Event
 from gevent.hub import get_hub
 
 from appliance.textresponse import NO_CACHE, method_not_allowed, text, unavailable
@@ -77,30 +83,72 @@ def min_interval(query: str) -> float:
     return 1.0 / fps
 
 
-def parts(store: FrameStore, max_age: float, keepalive: float, frame_part: Callable, nosignal_part: Callable
-          ) -> Iterator[bytes]:
+class Schedule:
+    """Where one client is in its stream: what its last part showed and when, so what is due next.
+
+    A part is due as soon as a newer frame exists, else `wait` seconds after the last one: REPAINT
+    after a part that showed something new, `keepalive` after a repeat. `pending` is the rest of a
+    part the frame server began to write for the client and the client's own greenlet must finish.
+    """
+
+    def __init__(self, keepalive: float):
+        self.repaint = min(REPAINT, keepalive)
+        self.keepalive = keepalive
+        self.sent = 0  # the newest frame seen, sent or not
+        self.shown = None  # what the last part showed: a frame's seq, or NO_SIGNAL
+        self.wait = 0.0  # the first part goes out at once
+        self.last = -math.inf  # time.monotonic() of the last part
+        self.pending: Optional[memoryview] = None
+
+    def due(self) -> float:
+        return self.last + self.wait
+
+    def record(self, showing: int, seen: int, now: float) -> None:
+        """A part showing `showing` went out at `now`; `seen`: the newest frame's seq then."""
+        self.wait = self.repaint if showing != self.shown else self.keepalive
+        self.shown = showing
+        self.sent = max(self.sent, seen)
+        self.last = now
+
+
+def parts(store: FrameStore, schedule: Schedule, max_age: float, frame_part: Callable, nosignal_part: Callable,
+          wait: Callable[[float], object]) -> Iterator[bytes]:
     """What one client is sent, part after part, each when it is due: a newer frame as soon as there is
     one, the same picture again after REPAINT and then every `keepalive` while none comes, the
     no-signal picture once the newest frame is older than `max_age`.
 
     `frame_part(frame)` is a frame's part (built once, shared by every client), `nosignal_part(timestamp)`
-    the no-signal picture's. The generator blocks (in gevent) until each part is due, and never ends.
+    the no-signal picture's; `wait(seconds)` blocks until a newer frame may have come or the time is up.
+    The generator never ends.
     """
-    repaint = min(REPAINT, keepalive)
-    sent = 0  # the newest frame seen, sent or not
-    shown = None  # what the last part showed: a frame's seq, or NO_SIGNAL
-    wait = 0.0  # the first part goes out at once
     while True:
-        frame = store.wait_newer(sent, wait) or store.latest
-        if frame is not None:
-            sent = frame.seq
+        if schedule.pending is not None:
+            data, schedule.pending = schedule.pending, None
+            yield data
+            continue
+        frame = store.latest
+        now = time.monotonic()
+        if (frame is None or frame.seq <= schedule.sent) and now < schedule.due():
+            wait(schedule.due() - now)
+            continue
         if frame is None or store.age(frame) > max_age:
             showing, data = NO_SIGNAL, nosignal_part(time.time())
         else:
             showing, data = frame.seq, frame_part(frame)
-        wait = repaint if showing != shown else keepalive
-        shown = showing
+        schedule.record(showing, frame.seq if frame is not None else 0, now)
         yield data
+
+
+class _Parked:
+    """A client waiting for its next part, whose part for a new frame the frame server writes itself."""
+
+    __slots__ = ("fd", "schedule", "woken", "until")
+
+    def __init__(self, fd: int, schedule: Schedule):
+        self.fd = fd
+        self.schedule = schedule
+        self.woken = Event()
+        self.until = 0.0  # time.monotonic() at which it wakes by itself
 
 
 class StreamHandler:
@@ -113,6 +161,8 @@ class StreamHandler:
         self._log = log
         self._at_limit_logged = False
         self._troubles = Throttle(60.0)
+        self._parked = set()  # clients that keep up and wait for a newer frame: _push writes it to them
+        store.subscribe(self._push)
         self._framings = {  # chunked or not: a frame's part, and the no-signal picture's
             True: (PerFrame(lambda frame: chunk(part(frame.data, frame.timestamp))),
                    lambda timestamp: chunk(part(nosignal, timestamp))),
@@ -155,6 +205,9 @@ class StreamHandler:
         socket directly. A client that accepts no data for STREAM_IDLE_TIMEOUT is dropped (the socket's
         own timeout, which gevent arms only when a send has to wait); one that hangs up ends the stream
         at once, wherever it waits. Both end it as a broken pipe, which gunicorn takes as a client gone.
+
+        A chunked client without ?fps waits parked: a new frame's part is then written to it by _push,
+        in the feed reader's greenlet, without waking this one, unless the socket cannot take it whole.
         """
         config = self._config
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
@@ -163,7 +216,12 @@ class StreamHandler:
         # has closed it (or broken the protocol): either way the stream is over.
         hangup.start(_hung_up, hangup, gevent.getcurrent())
         yield OPENING
-        upcoming = parts(self._store, config.snapshot_max_age, config.stream_keepalive, *framing)
+        schedule = Schedule(config.stream_keepalive)
+        if interval or framing is not self._framings[True]:
+            wait = lambda seconds: self._store.wait_newer(schedule.sent, seconds)  # noqa: E731
+        else:
+            wait = partial(self._park, _Parked(sock.fileno(), schedule))
+        upcoming = parts(self._store, schedule, config.snapshot_max_age, *framing, wait)
         while True:
             started = time.monotonic()
             try:
@@ -173,7 +231,7 @@ class StreamHandler:
             except Exception:
                 self._trouble(peer)
                 gevent.sleep(config.stream_keepalive)
-                upcoming = parts(self._store, config.snapshot_max_age, config.stream_keepalive, *framing)
+                upcoming = parts(self._store, schedule, config.snapshot_max_age, *framing, wait)
                 continue
             try:
                 # send(), not sendall(): gevent's sendall asks the kernel for SO_SNDBUF on every call.
@@ -190,6 +248,41 @@ class StreamHandler:
                 rest = started + interval - time.monotonic()
                 if rest > 0:
                     gevent.sleep(rest)
+
+    def _park(self, client: _Parked, seconds: float) -> None:
+        client.woken.clear()
+        client.until = time.monotonic() + seconds
+        self._parked.add(client)
+        try:
+            client.woken.wait(seconds)
+        finally:
+            self._parked.discard(client)
+
+    def _push(self, frame) -> None:
+        """A new frame: its part written at once to every parked client, as far as its socket takes it
+        without waiting; the rest (all of it, when the socket is full or broken) is left to the client's
+        own greenlet, which is woken for it."""
+        if not self._parked:
+            return
+        try:
+            data = self._framings[True][0](frame)
+            now = time.monotonic()
+            for client in list(self._parked):
+                try:
+                    written = os.write(client.fd, data)
+                except OSError:  # full (EAGAIN), or broken: the client's own send finds out which
+                    written = 0
+                client.schedule.record(frame.seq, frame.seq, now)
+                if written < len(data):
+                    client.schedule.pending = memoryview(data)[written:]
+                if written < len(data) or client.schedule.due() < client.until:  # or its repaint comes sooner
+                    self._parked.discard(client)
+                    client.woken.set()
+        except Exception:
+            self._trouble("the parked clients")  # who then make their parts themselves
+            for client in list(self._parked):
+                self._parked.discard(client)
+                client.woken.set()
 
     def _trouble(self, peer: str) -> None:
         """An unexpected error while making the next part: the first of its kind with the traceback."""

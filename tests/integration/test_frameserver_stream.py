@@ -199,3 +199,22 @@ def test_a_part_larger_than_the_socket_takes_at_once_arrives_whole_then_the_next
     following = store.publish(make_frame(3))
     assert client.part() == following.data
     client.close()
+
+
+def test_a_frame_no_part_can_be_made_of_is_logged_and_the_stream_goes_on_with_the_next(log, caplog):
+    store = FrameStore()
+    store.publish(make_frame(1))
+    client = Client(handler_for(store, log, stream_keepalive=0.05))
+    assert client.chunk() == mjpegstream.OPENING
+    assert frame_number(client.part()) == 1
+    gevent.sleep(0.02)  # parked: the feed reader's greenlet writes the next part itself
+    store.publish("not a JPEG's bytes")  # what a bug upstream might hand over
+    gevent.sleep(0.2)
+    good = store.publish(make_frame(2))
+    while (data := client.part()) != good.data:
+        assert frame_number(data) == 1  # at most the last good picture again, never a broken part
+    assert client.ended is None
+    failed = [record for record in caplog.records if "failed" in record.getMessage()]
+    assert failed[0].getMessage() == "stream to the parked clients: making the next part failed; trying again"
+    assert failed[0].exc_info[0] is TypeError
+    client.close()

@@ -111,7 +111,10 @@ def test_with_moonraker_through_the_gate_each_camera_uploads_only_while_printing
 def test_the_uploaders_state_reaches_status_json_through_7126(stack):
     status = wait_for(lambda: (lambda doc: doc if doc["printer"] else None)(get("/status.json").json()), 30,
                       "the uploader's state in /status.json")
-    assert status["printer"] == {"state": "idle", "upload_when": "printing", "cause": None}
+    printer = status["printer"]
+    assert (printer["state"], printer["upload_when"], printer["source"], printer["cause"]) == (
+        "idle", "printing", "moonraker", None)
+    assert printer["detail"].startswith("Moonraker print_stats.state ") and printer["since"] > 0
     connects = [camera["connect"] for camera in status["cameras"]]
     assert [(c["enabled"], c["token"]) for c in connects] == [(True, TOKEN[-4:]), (True, TOKEN2[-4:])]
     assert all(c["last_accepted_at"] and c["cause"] is None for c in connects)

@@ -14,7 +14,7 @@ def test_defaults():
     config = load({})
     assert [camera.number for camera in config.cameras] == [1] and config.uploading == ()
     assert config.snapshot_url(config.cameras[0]) == "http://http:8081/snapshot.jpg"
-    assert config.connect_url == "https://connect.prusa3d.com"
+    assert config.connect_url == "https://connect.prusa3d.com:443"
     [camera] = config.cameras
     assert (camera.name, camera.upload.token, camera.upload.fingerprint, camera.upload.interval) == (
         "Printer camera", "", "", 10)

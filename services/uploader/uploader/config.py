@@ -15,9 +15,6 @@ from appliance.envparse import ConfigError, Env
 UPLOAD_WHEN = ("always", "printing")
 STATE_SOURCES = ("moonraker", "prusalink")
 
-_HOST = r"https?://[^\s/?#@]+"
-_CONNECT_URL = _HOST + r"(/[^\s?#]*)?"
-_CONNECT_FORM = "an http:// or https:// address without credentials, query or fragment"
 
 
 @dataclass(frozen=True)
@@ -82,8 +79,7 @@ def load(environ: Mapping[str, str]) -> Config:
     return Config(
         cameras=tuple(slots),
         frame_server_url=f"{frame_server.scheme}://{frame_server.netloc}",
-        connect_url=env.str("PRUSA_CONNECT_URL", "https://connect.prusa3d.com",
-                            pattern=_CONNECT_URL, form=_CONNECT_FORM).rstrip("/"),
+        connect_url=env.http_url("PRUSA_CONNECT_URL", "https://connect.prusa3d.com", path=True).url.rstrip("/"),
         state_dir=env.str("STATE_DIR", "/var/lib/uploader", pattern=r"/\S*", form="an absolute path"),
         health_file=env.str("HEALTH_FILE", "/tmp/uploader-health", pattern=r"/\S*[^/]", form="an absolute file path"),
         state_port=env.port("STATE_PORT", 8083),

@@ -18,9 +18,7 @@ import socket
 import sys
 import threading
 import time
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler
-from socketserver import TCPServer
+from socketserver import StreamRequestHandler, TCPServer
 from typing import Callable, Mapping, Optional, Tuple
 
 from appliance.cameras import Camera
@@ -31,6 +29,10 @@ from .redact import hint
 
 REQUEST_TIMEOUT = 2.0  # seconds one client may take to send its request and read the answer
 RETRY = 5.0  # seconds between tries to listen
+MAX_LINE = 8192  # bytes of the request line and of each header line
+MAX_HEADERS = 100
+REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 414: "URI Too Long",
+           500: "Internal Server Error"}
 
 
 def camera_state(camera: Camera, fingerprint: Optional[str], status: Optional[Mapping], to_wall) -> dict:
@@ -125,42 +127,46 @@ class _Server(TCPServer):
         self.owner.failed(sys.exc_info()[1])
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.0"
-    default_request_version = "HTTP/1.0"  # a status line even for a request line that is not HTTP
+class _Handler(StreamRequestHandler):
+    """HTTP/1.0, one request per connection, read within REQUEST_TIMEOUT. Written on socketserver
+    rather than http.server, whose imports (email, html, mimetypes) would double an idle uploader's memory."""
+
     timeout = REQUEST_TIMEOUT
-    server_version = "uploader"
 
-    def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
-        """http.server's own refusals (a broken request line, one too long) as one line of text."""
-        self.close_connection = True
-        self._send(code, "text/plain; charset=utf-8", f"{code} {message or HTTPStatus(code).phrase}\n".encode())
+    def handle(self) -> None:
+        try:
+            line = self.rfile.readline(MAX_LINE + 1)
+            for _ in range(MAX_HEADERS):  # the headers are read and ignored
+                header = self.rfile.readline(MAX_LINE + 1)
+                if header in (b"\r\n", b"\n", b"") or len(header) > MAX_LINE:
+                    break
+        except OSError:  # the client was silent too long, or went away
+            return
+        self._answer(line)
 
-    def log_message(self, format, *args) -> None:
-        """Quiet: one request a second from the frame server is no news."""
-
-    def do_GET(self) -> None:
-        if self.path.split("?", 1)[0] != "/state":
-            return self._send(404, "text/plain; charset=utf-8", b"not found: the uploader serves only GET /state\n")
+    def _answer(self, line: bytes) -> None:
+        if len(line) > MAX_LINE:
+            return self._send(414, b"request line too long\n")
+        parts = line.decode("latin-1").split()
+        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+            return self._send(400, b"bad request: expected GET /state HTTP/1.1\n")
+        method, target, _ = parts
+        if target.split("?", 1)[0] != "/state":
+            return self._send(404, b"not found: the uploader serves only GET /state\n")
+        if method != "GET":
+            return self._send(405, b"method not allowed: the uploader serves only GET /state\n")
         try:
             body = self.server.owner.document()
         except Exception as error:
             self.server.owner.failed(error)
-            return self._send(500, "text/plain; charset=utf-8", b"the state could not be composed\n")
-        self._send(200, "application/json", body)
+            return self._send(500, b"the state could not be composed\n")
+        self._send(200, body, "application/json")
 
-    def refuse(self) -> None:
-        self._send(405, "text/plain; charset=utf-8", b"method not allowed: the uploader serves only GET /state\n")
-
-    do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = refuse
-
-    def _send(self, status: int, content_type: str, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        if status == 405:
-            self.send_header("Allow", "GET")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+    def _send(self, status: int, body: bytes, content_type: str = "text/plain; charset=utf-8") -> None:
+        head = (f"HTTP/1.0 {status} {REASONS[status]}\r\nContent-Type: {content_type}\r\n"
+                f"Content-Length: {len(body)}\r\nCache-Control: no-store\r\n"
+                + ("Allow: GET\r\n" if status == 405 else "") + "Connection: close\r\n\r\n")
+        try:
+            self.wfile.write(head.encode("ascii") + body)
+        except OSError:
+            pass

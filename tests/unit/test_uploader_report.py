@@ -4,9 +4,10 @@ import logging
 
 import pytest
 
+from appliance.log import Prefixed
 from uploader.connect import Outcome, Result
 from uploader.redact import Redactor
-from uploader.report import CameraLog, Report, explain
+from uploader.report import Report, explain
 
 OK = Result(Outcome.OK, "HTTP 204", 204, latency=0.25)
 FINGERPRINT = "ffffffff-1111-2222-3333-444444444444"
@@ -112,7 +113,7 @@ def test_each_camera_is_told_its_own_variables():
 
 
 def test_a_camera_log_prefixes_every_line_with_the_camera_name(lines):
-    report = Report(CameraLog(logging.getLogger("report-test"), "Nozzle cam"), Clock())
+    report = Report(Prefixed(logging.getLogger("report-test"), "Nozzle cam: "), Clock())
     report.uploaded(1000, OK)
     report.not_uploading("a", "cause A", 10)
     assert lines() == ["INFO Nozzle cam: uploading: first snapshot accepted (HTTP 204, 1000 bytes in 0.25 s)",

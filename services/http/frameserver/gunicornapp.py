@@ -5,6 +5,8 @@ import logging
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
+from appliance import log as applog
+
 from .config import Config
 
 
@@ -46,13 +48,13 @@ class FrameServer(BaseApplication):
 
         from .feedreader import FeedReader
         from .framestore import FrameStore
-        from .routes import Camera, CameraLog, create_app
+        from .routes import Camera, create_app
 
         config = self.config
         log = logging.getLogger("frameserver")
         cameras = {}
         for setting in config.cameras:
-            camera_log = CameraLog(log, setting.number)
+            camera_log = applog.Prefixed(log, f"camera {setting.number}: ")
             store = FrameStore()
             feed = FeedReader(config.feed_host, setting.feed_port, config.feed_timeout, store,
                               FrameSplitter(config.max_frame_bytes), camera_log)

@@ -6,7 +6,6 @@ the snapshot and the stream are bare WSGI apps (the hot paths), the rest is Flas
 """
 
 import json
-import logging
 import time
 from pathlib import Path
 from typing import Dict, NamedTuple, Optional
@@ -92,15 +91,6 @@ def _snapshot_headers(frame: Frame) -> tuple:
     )
 
 
-class CameraLog(logging.LoggerAdapter):
-    """A camera's log lines start with its number, so the lines of several cameras can be told apart."""
-
-    def __init__(self, log: logging.Logger, number: int):
-        super().__init__(log, {})
-        self.prefix = f"camera {number}: "
-
-    def process(self, msg, kwargs):
-        return self.prefix + msg, kwargs
 
 
 class Camera:

@@ -63,7 +63,7 @@ def _keep_secrets_out_of_output(redact: Redactor, log: logging.Logger) -> None:
 def _serve(config: Config, log: logging.Logger) -> int:
     from .connect import ConnectClient
     from .loop import Uploader
-    from .report import CameraLog, Report
+    from .report import Report
     from .schedule import Schedule
     from .snapshotfetch import SnapshotSource
 
@@ -75,7 +75,7 @@ def _serve(config: Config, log: logging.Logger) -> int:
     idle_interval = config.idle_interval if config.follows_printer else None
     uploaders, closers = {}, []
     for camera in config.cameras:
-        camera_log = CameraLog(log, camera.name)
+        camera_log = applog.Prefixed(log, f"{camera.name}: ")
         fingerprint = fingerprints.get(camera.number)
         _log_camera(config, camera, camera_log, fingerprint)
         if fingerprint is None:

@@ -49,15 +49,6 @@ def explain(result: Result, *, camera: int, size: int, resolution: Optional[Tupl
     return f"Prusa Connect rejected the upload ({result.cause})"
 
 
-class CameraLog(logging.LoggerAdapter):
-    """A logger whose every line starts with the camera's name, so that each camera's lines read apart."""
-
-    def __init__(self, log: logging.Logger, name: str):
-        super().__init__(log, {})
-        self._prefix = f"{name}: "
-
-    def process(self, msg, kwargs):
-        return self._prefix + msg, kwargs
 
 
 def duration(seconds: float) -> str:

@@ -1,28 +1,16 @@
 """The frame server's unix socket (HTTP_SOCKET), nginx's way in: served beside TCP, and taken back
 after a crash left the old socket file behind."""
 
-import http.client
 import signal
-import socket
 
+from appliance.unixhttp import UnixHTTPConnection
 from standins.scripted_feed import ScriptedFeed
 
 from .test_frameserver_server import Server
 
 
-class UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost", timeout=20)
-        self._path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self._path)
-
-
 def healthz_over(path):
-    conn = UnixConnection(str(path))
+    conn = UnixHTTPConnection(str(path), 20)
     try:
         conn.request("GET", "/healthz")
         response = conn.getresponse()

@@ -3,7 +3,8 @@
 Modules, one idea each: `envparse` (typed settings, `Env`, `load_or_exit`), `log` (one line per
 event to stdout), `backoff` (the one retry policy), `statelog` (a line when a state changes, and
 runs of repeated failures), `throttle` (many keyed repeats), `textresponse` (one-line text/plain
-and JSON WSGI responses), `cameras` (the camera slots 1 to 4 and their defaults).
+and JSON WSGI responses), `unixhttp` (http.client to a unix socket), `cameras` (the camera
+slots 1 to 4 and their defaults).
 
 The shape of a service `x`:
 

@@ -16,6 +16,8 @@ import gevent
 from gevent import socket
 from gevent.lock import Semaphore
 
+from appliance.unixhttp import UnixHTTPConnection
+
 from .statusreport import Fetched
 
 MAX_BODY = 256 * 1024
@@ -42,17 +44,6 @@ class Cached:
                 self._value = self._fetch()
                 self._at = self._clock()
             return self._value
-
-
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float):
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self._path)
 
 
 def fetch_json(name: str, where: str, connection: Callable[[], http.client.HTTPConnection], path: str,
@@ -84,7 +75,7 @@ class StatusSources:
 
     def __init__(self, uploader_host: str, uploader_port: int, gate_socket: str):
         uploader = lambda: http.client.HTTPConnection(uploader_host, uploader_port, timeout=UPLOADER_TIMEOUT)  # noqa: E731
-        gate = lambda: _UnixConnection(gate_socket, GATE_TIMEOUT)  # noqa: E731
+        gate = lambda: UnixHTTPConnection(gate_socket, GATE_TIMEOUT)  # noqa: E731
         self._uploader = Cached(lambda: fetch_json("the uploader", f"{uploader_host}:{uploader_port}", uploader,
                                                    "/state", UPLOADER_TIMEOUT))
         self._gate = Cached(lambda: fetch_json("the gate", gate_socket, gate, "/gate/status", GATE_TIMEOUT))

@@ -20,6 +20,7 @@ from typing import Callable, Hashable, Optional, Sequence
 from urllib.parse import urlsplit
 
 from appliance.statelog import StateLog
+from appliance.unixhttp import UnixHTTPConnection
 
 from .schedule import Printer
 
@@ -99,27 +100,11 @@ def prusalink_reading(status: int, body: bytes, credentials_fix: str) -> Reading
     return _known(state, PRUSALINK_PRINTING, "PrusaLink printer.state")
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float):
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        try:
-            sock.connect(self._path)
-        except OSError:
-            sock.close()
-            raise
-        self.sock = sock
-
-
 def gate_connection(address: str, timeout: float) -> http.client.HTTPConnection:
     """A connection to the gate at `unix:/path` (the appliance), or to `http://host:port` (a Moonraker
     stand-in in the tests)."""
     if address.startswith("unix:"):
-        return _UnixConnection(address[len("unix:"):], timeout)
+        return UnixHTTPConnection(address[len("unix:"):], timeout)
     parts = urlsplit(address)
     return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
 

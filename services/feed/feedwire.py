@@ -61,8 +61,7 @@ def serve(host: str, port: int, serve_client: Callable[[socket.socket, str], Opt
 
 def listen_address(env: Env, port: int) -> Tuple[str, int]:
     """(FEED_BIND, FEED_PORT): where a camera process listens; `port` is its camera's port."""
-    bind = env.str("FEED_BIND", "0.0.0.0", pattern=r"[0-9A-Za-z.:%_-]+",
-                   form="an address or host name to listen on, e.g. 0.0.0.0 or ::")
+    bind = env.host("FEED_BIND", "0.0.0.0")
     return bind, env.port("FEED_PORT", port)
 
 

@@ -9,7 +9,7 @@ from appliance.envparse import Env
 
 
 @dataclass(frozen=True)
-class FeedConfig:
+class Config:
     cameras: Tuple[cameras.Camera, ...]
     first_port: int  # camera N listens on first_port + N - 1 (9000 in the appliance; tests move it)
 
@@ -17,7 +17,7 @@ class FeedConfig:
         return self.first_port + camera.number - 1
 
 
-def load(environ: Mapping[str, str]) -> FeedConfig:
-    return FeedConfig(cameras=cameras.load(environ, capture=True).enabled,
+def load(environ: Mapping[str, str]) -> Config:
+    return Config(cameras=cameras.load(environ, capture=True).enabled,
                       first_port=Env(environ).int("FEED_PORT", cameras.FEED_PORT_BASE, minimum=1,
                                                   maximum=65535 - len(cameras.SLOTS)))

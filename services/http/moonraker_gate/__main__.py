@@ -9,14 +9,15 @@ import ipaddress
 import logging
 import os
 import signal
+import sys
 
 import gevent
 from gevent import socket
 from gevent.pool import Pool
 from gevent.pywsgi import WSGIServer
 
+from appliance import log as applog
 from appliance.envparse import load_or_exit
-from appliance.log import setup
 
 from .allowlist import ALLOWED_METHODS
 from .config import Config, load
@@ -49,8 +50,8 @@ def on_loopback(config: Config) -> bool:
         return False
 
 
-def main() -> None:
-    log = setup("moonraker_gate")
+def main() -> int:
+    log = applog.setup("moonraker_gate")
     config = load_or_exit("moonraker_gate", load, os.environ)
     selfcheck = SelfCheck(config.moonraker.port if on_loopback(config) else None, log)
     gate = Gate(config, log, selfcheck)
@@ -71,7 +72,8 @@ def main() -> None:
     server.serve_forever()
     checker.kill()
     logging.shutdown()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -31,8 +31,8 @@ HEALTH_MARGIN = 30.0
 
 
 def main(environ: Mapping[str, str]) -> int:
-    config = load_or_exit("uploader", load, environ)
     log = applog.setup("uploader")
+    config = load_or_exit("uploader", load, environ)
     _keep_secrets_out_of_output(Redactor(config.secrets), log)
     # Signals are taken synchronously by sigwait below; every thread started later inherits the mask.
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)

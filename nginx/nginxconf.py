@@ -22,7 +22,7 @@ RENDERED = Path("/tmp/nginx.conf")
 
 
 @dataclass(frozen=True)
-class NginxConfig:
+class Config:
     allowed_cidrs: Tuple[str, ...]
     stream_max_per_client: int
     access_log: bool
@@ -42,16 +42,16 @@ def parse_cidrs(name: str, text: str) -> Tuple[str, ...]:
     return tuple(networks)
 
 
-def load(environ: Mapping[str, str]) -> NginxConfig:
+def load(environ: Mapping[str, str]) -> Config:
     env = Env(environ)
-    return NginxConfig(
+    return Config(
         allowed_cidrs=parse_cidrs("ALLOWED_CIDRS", env.str("ALLOWED_CIDRS", DEFAULT_CIDRS)),
         stream_max_per_client=env.int("STREAM_MAX_PER_CLIENT", 5, minimum=1, maximum=1000),
         access_log=env.choice("NGINX_ACCESS_LOG", "off", ("off", "on")) == "on",
     )
 
 
-def render(config: NginxConfig, template: str) -> str:
+def render(config: Config, template: str) -> str:
     """The nginx.conf text."""
     values = {
         "@GEO_LINES@": "\n".join(f"        {c} 1;" for c in config.allowed_cidrs),

@@ -31,7 +31,7 @@ PATCHED = "from gevent import monkey; monkey.patch_all(); "
 FLOORS = [
     ("http", "gevent, gunicorn's gevent worker, Flask", PATCHED + "import gunicorn.workers.ggevent, flask"),
     ("moonraker-gate", "gevent's WSGI server, nothing patched", "import gevent.pywsgi, gevent.pool"),
-    ("uploader", "requests", "import requests"),
+    ("uploader", "http.client, ssl", "import http.client, ssl, json, threading, socket"),
     (None, "nothing", "pass"),
 ]
 _UNITS = {"B": 1 / 2**20, "KiB": 1 / 1024, "MiB": 1.0, "GiB": 1024.0, "kB": 1e3 / 2**20, "MB": 1e6 / 2**20,

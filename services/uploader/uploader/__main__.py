@@ -2,7 +2,7 @@
 
 Each camera's loop is a thread of its own with its own HTTP sessions, schedule, fingerprint and log
 lines, so one camera's failure never disturbs another's schedule. The modules that only uploading
-needs (requests among them) are imported only when a camera has a token, which keeps an idle
+needs (http.client and ssl among them) are imported only when a camera has a token, which keeps an idle
 uploader small.
 """
 

@@ -143,12 +143,11 @@ class PrusaLinkSource:
     """printer.state from PrusaLink, with HTTP digest (user and password) or an X-Api-Key."""
 
     def __init__(self, url: str, user: str, password: str, api_key: str, timeout: float = TIMEOUT):
-        import requests.auth
-
+        from .digestauth import DigestAuth
         from .transfer import Transfer
         self.url = url + PRUSALINK_STATUS
         self._headers = {"X-Api-Key": api_key} if api_key else {}
-        self._transfer = Transfer(timeout, timeout, auth=requests.auth.HTTPDigestAuth(user, password)
+        self._transfer = Transfer(timeout, timeout, auth=DigestAuth(user, password)
                                   if password else None)
         self._fix = ("set PRUSALINK_API_KEY to the API key the printer shows (Settings > Network)" if api_key else
                      "set PRUSALINK_USER and PRUSALINK_PASSWORD to the user and password the printer shows "

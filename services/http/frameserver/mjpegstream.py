@@ -24,6 +24,7 @@ import gevent
 from gevent.event import Event
 from gevent.hub import get_hub
 
+from appliance.statelog import StateLog
 from appliance.textresponse import NO_CACHE, method_not_allowed, text, unavailable
 from appliance.throttle import Throttle
 
@@ -159,7 +160,7 @@ class StreamHandler:
         self._store = store
         self._config = config
         self._log = log
-        self._at_limit_logged = False
+        self._at_limit = StateLog(False)  # at STREAM_MAX_CLIENTS: logged once each time it is reached
         self._troubles = Throttle(60.0)
         self._parked = set()  # clients that keep up and wait for a newer frame: _push writes it to them
         store.subscribe(self._push)
@@ -183,9 +184,8 @@ class StreamHandler:
             return []
         limit = self._config.stream_max_clients
         if self.clients >= limit:
-            if not self._at_limit_logged:
+            if self._at_limit.changed(True):
                 self._log.warning("stream clients at the limit of %d (STREAM_MAX_CLIENTS): refusing new ones", limit)
-                self._at_limit_logged = True
             return unavailable(environ, start_response, f"too many stream clients (at most {limit})", retry_after=5)
         start_response("200 OK", list(HEADERS))
         self.clients += 1
@@ -198,7 +198,7 @@ class StreamHandler:
     def _ended(self) -> None:
         self.clients -= 1
         if self.clients < self._config.stream_max_clients:
-            self._at_limit_logged = False
+            self._at_limit.changed(False)
 
     def _body(self, sock, hangup, framing: tuple, interval: float, peer: str):
         """The opening through gunicorn (it sends the headers with it), then every part written to the

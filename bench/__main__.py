@@ -22,18 +22,20 @@ from .quiet import TRIES, quietest
 from .services import BareServer, Feed, FrameServer, project_nginx, started_in
 from .targets import evaluate
 
+STREAM_PATHS = ("direct", "nginx", "ceiling")
 MODES = {
     "full": {"sizes": [[1280, 720], [1920, 1080]], "fps": 30, "fanout": [1, 10, 50, 100], "stream_seconds": 20,
              "warmup": 2, "floor_seconds": 5, "snapshot_connections": [1, 32, 128], "snapshot_seconds": 10,
              "parser_frames": 150, "parser_rounds": 5, "memory_clients": 50, "memory_seconds": 10, "churn": 1000,
              "settle": 3, "stack_viewers": 10, "stack_seconds": 15, "stack_samples": 3, "profile_seconds": 10,
              "target_clients": [50, 100], "target_connections": 32, "camera_clients": 10, "restart_kills": 5,
-             "tries": TRIES},
+             "paths": STREAM_PATHS, "cameras": True, "tries": TRIES},
     "smoke": {"sizes": [[320, 240]], "fps": 30, "fanout": [3], "stream_seconds": 0.5, "warmup": 0.5,
               "floor_seconds": 0.5, "snapshot_connections": [4], "snapshot_seconds": 1, "parser_frames": 20,
               "parser_rounds": 2, "memory_clients": 3, "memory_seconds": 0.5, "churn": 20, "settle": 0.5,
               "stack_viewers": 2, "stack_seconds": 5, "stack_samples": 1, "profile_seconds": 2,
-              "target_clients": [3], "target_connections": 4, "camera_clients": 2, "restart_kills": 1, "tries": 1},
+              "target_clients": [3], "target_connections": 4, "camera_clients": 2, "restart_kills": 1,
+              "paths": STREAM_PATHS, "cameras": True, "tries": 1},
 }
 SECTIONS = ("parser", "snapshot", "stream", "memory", "stack", "profile")
 SMOKE_SECTIONS = ("parser", "snapshot", "stream", "memory")
@@ -75,12 +77,14 @@ def stream_section(workdir: Path, s: dict, cache: Path, py_spy) -> dict:
                 for path, port, measured, via in (("direct", server.port, server, None),
                                                   ("nginx", proxy.port, server, proxy),
                                                   ("ceiling", bare.port, bare, None)):
+                    if path not in s["paths"]:
+                        continue
                     print(f"bench: stream {size[0]}x{size[1]}, {clients} clients, {path}", flush=True)
                     attempt = partial(_stream_run, workdir, ceiling_feed if path == "ceiling" else feed, measured,
                                       port, clients, s, via, None if path == "ceiling" else server.port,
                                       f"{size[0]}x{size[1]}-{clients}-{path}")
                     runs.append({"size": size, "path": path, **quietest(attempt, s["tries"])})
-    return {"floor": floors, "runs": runs, "cameras": _cameras_runs(workdir, s, cache)}
+    return {"floor": floors, "runs": runs, "cameras": _cameras_runs(workdir, s, cache) if s["cameras"] else []}
 
 
 def _cameras_runs(workdir: Path, s: dict, cache: Path) -> list:
@@ -171,6 +175,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="small pictures, few clients, seconds per section")
     parser.add_argument("--seconds", type=float, help="seconds per stream run (full: 20, smoke: 1)")
+    parser.add_argument("--sizes", help="stream and other sections: comma-separated WxH pictures (e.g. 1280x720)")
+    parser.add_argument("--clients", help="stream section: comma-separated client counts (e.g. 50,100)")
+    parser.add_argument("--paths", help=f"stream section: comma-separated paths out of {','.join(STREAM_PATHS)}; "
+                                        "picking rows this way also leaves out the two-camera rows")
     parser.add_argument("--only", help=f"comma-separated sections out of {','.join(SECTIONS)}")
     parser.add_argument("--workdir", type=Path, help="logs and results.json (default: a new directory in /tmp)")
     parser.add_argument("--report", type=Path, help="where RESULTS.md goes (full: bench/RESULTS.md, "
@@ -193,6 +201,19 @@ def main(argv=None) -> int:
     settings = dict(MODES[mode])
     if args.seconds:
         settings["stream_seconds"] = args.seconds
+    try:
+        if args.sizes:
+            settings["sizes"] = [[int(n) for n in size.split("x")] for size in args.sizes.split(",")]
+        if args.clients:
+            settings["fanout"] = [int(n) for n in args.clients.split(",")]
+    except ValueError:
+        parser.error("--sizes takes WxH,WxH and --clients N,N")
+    if args.paths:
+        settings["paths"] = tuple(args.paths.split(","))
+        if set(settings["paths"]) - set(STREAM_PATHS):
+            parser.error(f"--paths: choose from {','.join(STREAM_PATHS)}")
+    if args.sizes or args.clients or args.paths:
+        settings["cameras"] = False
     sections = args.only.split(",") if args.only else list(SMOKE_SECTIONS if args.smoke else SECTIONS)
     unknown = set(sections) - set(SECTIONS)
     if unknown:

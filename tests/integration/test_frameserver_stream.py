@@ -14,7 +14,7 @@ from gevent import socket as gsocket
 from frameserver import mjpegstream
 from frameserver.config import load
 from frameserver.framestore import FrameStore
-from frameserver.mjpegstream import NO_SIGNAL_JPEG, SEND_BUFFER, StreamHandler
+from frameserver.mjpegstream import NO_SIGNAL_JPEG, SEND_BUFFER, UNIX_SEND_BUFFER, StreamHandler
 from standins.scripted_feed import frame_number, make_frame
 
 
@@ -24,12 +24,22 @@ def log(caplog):
     return logging.getLogger("test-frameserver")
 
 
+def tcp_pair():
+    """(server's end, client's end) of a loopback TCP connection, as a client's is under gunicorn."""
+    with gsocket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        client_end = gsocket.create_connection(listener.getsockname())
+        server_end, _ = listener.accept()
+    return server_end, client_end
+
+
 class Client:
     """Calls the handler like gunicorn does (the first item of the body through the server, the rest
     written by the handler itself) and reads the bytes from the client's end."""
 
-    def __init__(self, handler, protocol="HTTP/1.1", query=""):
-        self.server_end, self.client_end = gsocket.socketpair()
+    def __init__(self, handler, protocol="HTTP/1.1", query="", tcp=False):
+        self.server_end, self.client_end = tcp_pair() if tcp else gsocket.socketpair()
         self.statuses = []
         environ = {"REQUEST_METHOD": "GET", "QUERY_STRING": query, "SERVER_PROTOCOL": protocol,
                    "REMOTE_ADDR": "192.0.2.7", "gunicorn.socket": self.server_end}
@@ -120,11 +130,12 @@ def test_an_http_1_0_client_gets_the_parts_without_chunks(log):
     client.close()
 
 
-def test_the_send_buffer_is_bounded(log):
-    client = Client(handler_for(FrameStore(), log))
+@pytest.mark.parametrize("tcp, bound", [(True, SEND_BUFFER), (False, UNIX_SEND_BUFFER)], ids=["tcp", "nginx's unix"])
+def test_the_send_buffer_is_bounded(log, tcp, bound):
+    client = Client(handler_for(FrameStore(), log), tcp=tcp)
     client.chunk()
     # Linux doubles what it is asked for, for its own bookkeeping, and never autotunes it again.
-    assert SEND_BUFFER <= client.server_end.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) <= 2 * SEND_BUFFER
+    assert bound <= client.server_end.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) <= 2 * bound
     client.close()
 
 

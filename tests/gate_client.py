@@ -19,7 +19,9 @@ WAIT = 20  # seconds: generous, the machine is shared
 class GateProcess(ServiceProcess):
     def __init__(self, moonraker_url, **environ):
         self.path = str(Path(tempfile.mkdtemp(prefix="gate-", dir="/tmp")) / "gate.sock")
-        env = service_env(("http", "common"), **{"MOONRAKER_URL": moonraker_url, "GATE_SOCKET": self.path, **environ})
+        self.health_file = str(Path(self.path).with_name("health"))
+        env = service_env(("http", "common"), **{"MOONRAKER_URL": moonraker_url, "GATE_SOCKET": self.path,
+                                                 "HEALTH_FILE": self.health_file, **environ})
         super().__init__("moonraker_gate", env, WAIT)
 
     def started(self):

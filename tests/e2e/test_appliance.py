@@ -231,6 +231,21 @@ def test_only_nginx_publishes_a_port(stack):
     assert all(not ports for ports in published.values()), published
 
 
+def test_every_service_passes_its_healthcheck_which_starts_no_python(stack):
+    services = ("http", "nginx", "uploader", "moonraker-gate")
+
+    def health():
+        states = {name: stack.inspect(stack.container_id(name))["State"].get("Health", {}) for name in services}
+        return states if all(state.get("Status") == "healthy" for state in states.values()) else None
+
+    states = wait_for(health, 100, "every service healthy (compose.yaml checks every 30 s)")
+    for name, state in states.items():
+        assert state["Log"][-1]["Output"].startswith("healthy: "), (name, state["Log"][-1])
+    for name in services:
+        test = stack.inspect(stack.container_id(name))["Config"]["Healthcheck"]["Test"]
+        assert "python3" not in " ".join(test), (name, test)
+
+
 def test_feed_and_frame_server_are_unreachable_from_outside_their_network(stack):
     for port in (9000, 8081):
         with pytest.raises(OSError):

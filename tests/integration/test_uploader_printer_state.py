@@ -11,7 +11,7 @@ import pytest
 from standins import moonraker as moonraker_standin
 from standins.moonraker import MoonrakerStandin
 from standins.prusalink import PrusaLink
-from uploader.healthcheck import HealthFile
+from uploader.healthfile import HealthFile
 from uploader.printerstate import MoonrakerSource, PrinterFollower, PrusaLinkSource
 from uploader.schedule import Printer
 

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from health_files import run_check
 from service_process import ServiceProcess, free_port, service_env
 from standins.moonraker import MoonrakerStandin
 from standins.prusa_connect import PrusaConnect
@@ -25,9 +26,8 @@ def environment(**settings):
 
 
 def healthcheck(env):
-    done = subprocess.run([sys.executable, "-m", "uploader.healthcheck"], env=env, capture_output=True,
-                          text=True, timeout=WAIT)
-    return done.returncode, done.stdout + done.stderr
+    """Docker's healthcheck of the uploader (compose.yaml): check-deadline on its HEALTH_FILE."""
+    return run_check("check-deadline", env["HEALTH_FILE"])
 
 
 @pytest.fixture

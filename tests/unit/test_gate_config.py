@@ -11,7 +11,7 @@ URL_FORM = "expected http://host[:port] or https://host[:port]"
 def test_defaults():
     assert load({}) == Config(moonraker=HttpUrl("http", "127.0.0.1", 7125), socket="/run/gate/gate.sock",
                               max_message=262144, connect_timeout=5.0, allowed_origins=(), max_sessions=10,
-                              max_sessions_per_client=3)
+                              max_sessions_per_client=3, health_file="/tmp/gate-health")
 
 
 @pytest.mark.parametrize("url, upstream", [

@@ -22,6 +22,7 @@ from appliance.envparse import load_or_exit
 from .allowlist import ALLOWED_METHODS
 from .config import Config, load
 from .gate import Gate, Handler
+from .healthprobe import HealthProbe
 from .selfcheck import SelfCheck
 
 MAX_CONNECTIONS = 256  # connections served at once (sessions are capped far lower); more wait in the backlog
@@ -68,9 +69,10 @@ def main() -> int:
 
     gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(stop))
     gevent.signal_handler(signal.SIGINT, lambda: gevent.spawn(stop))
-    checker = gevent.spawn(selfcheck.run_forever)
+    loops = [gevent.spawn(selfcheck.run_forever),
+             gevent.spawn(HealthProbe(config.socket, config.health_file, log).run_forever)]
     server.serve_forever()
-    checker.kill()
+    gevent.killall(loops)
     logging.shutdown()
     return 0
 

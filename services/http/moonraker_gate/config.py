@@ -9,6 +9,7 @@ from .origins import parse_allowed
 
 DEFAULT_MOONRAKER_URL = "http://127.0.0.1:7125"
 DEFAULT_SOCKET = "/run/gate/gate.sock"
+DEFAULT_HEALTH_FILE = "/tmp/gate-health"
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class Config:
     allowed_origins: Tuple[str, ...]  # origins besides the door's own, each scheme://host:port
     max_sessions: int  # websockets through the gate at once
     max_sessions_per_client: int  # of them from one client address
+    health_file: str  # where the health probe keeps its deadline, for Docker's healthcheck
 
     @property
     def upstream_websocket(self) -> str:
@@ -41,4 +43,5 @@ def load(environ: Mapping[str, str]) -> Config:
         allowed_origins=parse_allowed("ALLOWED_ORIGINS", env.str("ALLOWED_ORIGINS", "")),
         max_sessions=max_sessions,
         max_sessions_per_client=per_client,
+        health_file=env.str("HEALTH_FILE", DEFAULT_HEALTH_FILE, pattern=r"/\S*[^/]", form="an absolute file path"),
     )

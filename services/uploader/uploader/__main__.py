@@ -12,14 +12,14 @@ import signal
 import sys
 import threading
 import time
-from typing import Mapping
+from typing import Callable, Mapping
 from urllib.parse import urlsplit
 
 from appliance import log as applog
 from appliance.cameras import Camera
 from appliance.envparse import EXIT_CONFIG, load_or_exit
 
-from . import healthcheck
+from . import healthfile
 from .config import Config, load
 from .fingerprint import Fingerprint, FingerprintError, resolve
 from .redact import Redactor, hint
@@ -68,8 +68,8 @@ def _serve(config: Config, log: logging.Logger) -> int:
     from .snapshotfetch import SnapshotSource
 
     fingerprints = {camera.number: resolve(camera, config.state_dir) for camera in config.uploading}
-    _first_health(config, healthcheck.RUNNING)
-    health = healthcheck.HealthFile(config.health_file, log)
+    _first_health(config, healthfile.write_starting)
+    health = healthfile.HealthFile(config.health_file, log)
     _log_start(config, log)
     now = time.monotonic()
     idle_interval = config.idle_interval if config.follows_printer else None
@@ -150,7 +150,7 @@ def _run_until_signal(log: logging.Logger, loops, closers) -> int:
 
 
 def _idle(config: Config, log: logging.Logger) -> int:
-    _first_health(config, healthcheck.DISABLED)
+    _first_health(config, healthfile.write_disabled)
     _log_start(config, log)
     tokens = ", ".join(camera.variable("token") for camera in config.cameras)
     log.warning("uploads disabled: %s %s empty. To enable them, open the printer in Prusa Connect, Camera > Add "
@@ -162,10 +162,10 @@ def _idle(config: Config, log: logging.Logger) -> int:
     return 0
 
 
-def _first_health(config: Config, state: str) -> None:
+def _first_health(config: Config, write: Callable[[str], None]) -> None:
     try:
         os.makedirs(os.path.dirname(config.health_file), exist_ok=True)
-        healthcheck.write(config.health_file, state, {})
+        write(config.health_file)
     except OSError as error:
         raise _SetupError(f"cannot write the health file HEALTH_FILE={config.health_file}: "
                           f"{error.strerror or type(error).__name__}; mount a writable tmpfs there") from None

@@ -13,7 +13,7 @@ from appliance.cameras import Camera
 
 from .transfer import Cancelled
 from .connect import ConnectClient, Outcome, Result
-from .healthcheck import Beacon
+from .healthfile import Beacon
 from .report import Report, explain
 from .schedule import BACKOFF_CAP, Pace, Printer, Schedule
 from .snapshotfetch import Snapshot, Skip, SnapshotSource, staleness

@@ -1,0 +1,64 @@
+"""Is the gate answering? Every PROBE_INTERVAL the gate asks itself GET /gate/status on its own unix
+socket, as nginx would; each 200 moves the health file's deadline on (appliance.deadlinefile), which
+Docker's healthcheck (`/app/check-deadline`, plain sh) reads. A gate whose socket or event loop stops
+answering misses its deadline two probes later."""
+
+import logging
+import time
+from typing import Optional
+
+import gevent
+from gevent import socket
+
+from appliance import deadlinefile
+from appliance.statelog import StateLog
+
+PROBE_INTERVAL = 30.0  # seconds between two probes; each also probes Moonraker's port (/gate/status)
+PROBE_TIMEOUT = 5.0  # seconds for the gate to answer its own probe
+REQUEST = b"GET /gate/status HTTP/1.0\r\nHost: healthprobe\r\n\r\n"
+
+
+def probe(path: str, timeout: float = PROBE_TIMEOUT) -> Optional[str]:
+    """None when the gate at unix socket `path` answers /gate/status with 200, else why not."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(path)
+            sock.sendall(REQUEST)
+            status = sock.recv(12)
+    except OSError as error:
+        return f"its socket {path} does not answer: {error.strerror or type(error).__name__}"
+    if status != b"HTTP/1.1 200":
+        return f"its socket {path} answered {status[9:12].decode('ascii', 'replace') or 'nothing'}"
+    return None
+
+
+class HealthProbe:
+    def __init__(self, socket_path: str, health_file: str, log: logging.Logger, interval: float = PROBE_INTERVAL):
+        self.socket_path = socket_path
+        self.health_file = health_file
+        self.interval = interval
+        self._log = log
+        self._trouble = StateLog(None)
+
+    def check(self) -> None:
+        trouble = probe(self.socket_path)
+        if trouble is None:
+            try:
+                deadlinefile.write(self.health_file, time.monotonic() + 2 * self.interval + PROBE_TIMEOUT,
+                                   f"the gate answering on {self.socket_path}")
+            except OSError as error:
+                trouble = f"cannot write the health file {self.health_file}: {error.strerror or type(error).__name__}"
+        if self._trouble.changed(trouble):
+            if trouble is None:
+                self._log.info("health probe: the gate answers on %s again", self.socket_path)
+            else:
+                self._log.error("health probe: %s; Docker will report the gate unhealthy", trouble)
+
+    def run_forever(self) -> None:
+        while True:
+            try:
+                self.check()
+            except Exception:
+                self._log.exception("the health probe failed; trying again in %g s", self.interval)
+            gevent.sleep(self.interval)

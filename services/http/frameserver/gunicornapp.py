@@ -1,6 +1,5 @@
 """Runs the app under gunicorn: one gevent worker, which owns every feed connection."""
 
-import gc
 import logging
 
 from gunicorn import glogging
@@ -20,13 +19,6 @@ class _Logger(glogging.Logger):
         self.error_log.propagate = True
 
 
-def _freeze(server, worker) -> None:
-    """gunicorn's pre_fork hook, in the master: what is loaded so far moves out of the garbage
-    collector's sight, so the worker's collections do not write to (and so copy) the pages it shares
-    with the master."""
-    gc.freeze()
-
-
 class FrameServer(BaseApplication):
     def __init__(self, config: Config):
         self.config = config
@@ -44,7 +36,6 @@ class FrameServer(BaseApplication):
             "logger_class": _Logger,
             "graceful_timeout": 1,  # SIGTERM: open streams get a second, then the worker is stopped
             "preload_app": True,  # the code is loaded once, in the master; the worker shares its pages
-            "pre_fork": _freeze,
             "post_worker_init": self._start_feeds,
         }
         for name, value in settings.items():

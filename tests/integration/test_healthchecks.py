@@ -86,6 +86,7 @@ def test_the_running_gate_keeps_its_deadline_and_check_deadline_finds_it_healthy
             deadline, what = read_deadline(gate.health_file)
             assert what == f"the gate answering on {gate.path}"
             assert 60 < deadline - time.monotonic() <= 66  # two probes of 30 s and the probe's timeout
+            assert moonraker.recorded()["connections"] == 0  # the probe is answered by the gate alone
         finally:
             gate.stop()
 

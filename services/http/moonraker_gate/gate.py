@@ -26,6 +26,7 @@ from .selfcheck import SelfCheck
 
 LOG_INTERVAL = 60.0  # seconds between two lines about the same denied method, failure or error
 STATUS_PATH = "/gate/status"
+ALIVE_PATH = "/gate/alive"  # answered by the gate alone, for its health probe: Moonraker sees nothing of it
 PROBE_TIMEOUT = 2.0  # seconds /gate/status waits for Moonraker's port to accept
 MAX_DENIED_NAMES = 64  # methods counted by name in the status; a hostile client invents names without end
 # The client's headers that reach Moonraker, besides Host: its Origin (checked first), the address nginx
@@ -58,6 +59,8 @@ class Gate:
             return method_not_allowed(environ, start_response)
         if raw == STATUS_PATH:
             return json_document(environ, start_response, "200 OK", self.status())
+        if raw == ALIVE_PATH:
+            return text(environ, start_response, "200 OK", "the gate answers")
         origin = environ.get("HTTP_ORIGIN")
         if not origins.accepted(origin, environ.get("HTTP_X_FORWARDED_PROTO", "http"), environ.get("HTTP_HOST"),
                                 self.config.allowed_origins):

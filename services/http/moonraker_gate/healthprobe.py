@@ -1,5 +1,5 @@
-"""Is the gate answering? Every PROBE_INTERVAL the gate asks itself GET /gate/status on its own unix
-socket, as nginx would; each 200 moves the health file's deadline on (appliance.deadlinefile), which
+"""Is the gate answering? Every PROBE_INTERVAL the gate asks itself GET /gate/alive on its own unix
+socket, as nginx would ask for anything (the gate answers it alone: Moonraker sees nothing); each 200 moves the health file's deadline on (appliance.deadlinefile), which
 Docker's healthcheck (`/app/check-deadline`, plain sh) reads. A gate whose socket or event loop stops
 answering misses its deadline two probes later."""
 
@@ -13,13 +13,15 @@ from gevent import socket
 from appliance import deadlinefile
 from appliance.statelog import StateLog
 
-PROBE_INTERVAL = 30.0  # seconds between two probes; each also probes Moonraker's port (/gate/status)
+from .gate import ALIVE_PATH
+
+PROBE_INTERVAL = 30.0  # seconds between two probes
 PROBE_TIMEOUT = 5.0  # seconds for the gate to answer its own probe
-REQUEST = b"GET /gate/status HTTP/1.0\r\nHost: healthprobe\r\n\r\n"
+REQUEST = f"GET {ALIVE_PATH} HTTP/1.0\r\nHost: healthprobe\r\n\r\n".encode()
 
 
 def probe(path: str, timeout: float = PROBE_TIMEOUT) -> Optional[str]:
-    """None when the gate at unix socket `path` answers /gate/status with 200, else why not."""
+    """None when the gate at unix socket `path` answers /gate/alive with 200, else why not."""
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(timeout)

@@ -72,9 +72,11 @@ def test_a_service_gets_only_the_groups_it_asks_for():
         is None
 
 
-def test_the_token_is_kept_out_of_repr():
+def test_the_token_is_kept_out_of_repr_and_str():
     camera = load({"PRUSA_CONNECT_TOKEN": "secret-token-1234"}, upload=True).get(1)
-    assert "secret-token-1234" not in repr(camera)
+    for text in (repr(camera), str(camera), repr(camera.upload), str(camera.upload)):
+        assert "secret-token-1234" not in text and "token=" not in text
+    assert repr(camera.upload) == "Upload(fingerprint='', interval=10.0)"
 
 
 def test_an_interval_under_connects_limit_is_raised_with_a_warning():

@@ -8,7 +8,7 @@ slots 1 to 4 and their defaults).
 
 The shape of a service `x`:
 
-- `x/config.py`: a frozen dataclass `Config` and `load(environ) -> Config` that reads every
+- `x/config.py`: a frozen record `Config` and `load(environ) -> Config` that reads every
   setting through one `Env(environ)`; each default lives here only, and an empty value counts as
   unset. Nothing else in the service reads `os.environ`.
 - `x/__main__.py`: `log = appliance.log.setup("x")`, then

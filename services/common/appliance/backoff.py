@@ -1,11 +1,9 @@
 """How long to wait before the next try, after a run of failures: one policy for every retry loop."""
 
 import random as _random
-from dataclasses import dataclass, field
 from typing import Callable
 
 
-@dataclass
 class Backoff:
     """Delays from `first`, each `factor` times the one before, up to `cap`; back to `first` after reset().
 
@@ -13,20 +11,19 @@ class Backoff:
     never below `first`, so many clients retrying together spread out. `random` returns [0, 1).
     """
 
-    first: float
-    cap: float
-    factor: float = 2.0
-    jitter: float = 0.0
-    random: Callable[[], float] = field(default=_random.random, repr=False)
-    failures: int = field(default=0, init=False)  # next() calls since the last reset()
-    _next: float = field(default=0.0, init=False, repr=False)
-
-    def __post_init__(self):
-        if not 0 < self.first <= self.cap:
-            raise ValueError(f"expected 0 < first <= cap, got first={self.first}, cap={self.cap}")
-        if self.factor < 1 or not 0 <= self.jitter <= 1:
-            raise ValueError(f"expected factor >= 1 and jitter from 0 to 1, got {self.factor}, {self.jitter}")
-        self._next = self.first
+    def __init__(self, first: float, cap: float, factor: float = 2.0, jitter: float = 0.0,
+                 random: Callable[[], float] = _random.random):
+        if not 0 < first <= cap:
+            raise ValueError(f"expected 0 < first <= cap, got first={first}, cap={cap}")
+        if factor < 1 or not 0 <= jitter <= 1:
+            raise ValueError(f"expected factor >= 1 and jitter from 0 to 1, got {factor}, {jitter}")
+        self.first = first
+        self.cap = cap
+        self.factor = factor
+        self.jitter = jitter
+        self.random = random
+        self.failures = 0  # next() calls since the last reset()
+        self._next = first
 
     def next(self) -> float:
         """The delay after one more failure."""

@@ -16,10 +16,9 @@ need not hand the feed container a Prusa Connect token.
 import os
 import re
 import shlex
-from dataclasses import dataclass, field
-from typing import Iterator, Mapping, Optional, Tuple
+from typing import Iterator, Mapping, NamedTuple, Optional, Tuple
 
-from .envparse import ConfigError, Env
+from .envparse import ConfigError, Env, repr_without
 
 SLOTS = (1, 2, 3, 4)
 SOURCES = ("rpicam", "usb", "synthetic")
@@ -51,8 +50,7 @@ def default_name(number: int) -> str:
     return "Printer camera" if number == 1 else f"Printer camera {number}"
 
 
-@dataclass(frozen=True)
-class Capture:
+class Capture(NamedTuple):
     """What the feed needs to run a camera."""
     device: str  # rpicam: the camera index ("0" when unset); usb: the device path; synthetic: ""
     width: int
@@ -62,16 +60,17 @@ class Capture:
     extra_args: Tuple[str, ...]  # appended to the rpicam-vid or v4l2-ctl command line
 
 
-@dataclass(frozen=True)
-class Upload:
+class Upload(NamedTuple):
     """What the uploader needs for a camera's Prusa Connect schedule."""
-    token: str = field(repr=False)  # empty: this camera does not upload
+    token: str  # empty: this camera does not upload; never in the repr
     fingerprint: str  # empty: generated once and kept in the uploader's state volume
     interval: float  # seconds, at least MIN_UPLOAD_INTERVAL
 
+    def __repr__(self) -> str:
+        return repr_without(self, ("token",))
 
-@dataclass(frozen=True)
-class Camera:
+
+class Camera(NamedTuple):
     number: int
     source: str  # camera 1 may be "auto"; cameras 2 to 4 are one of SOURCES
     name: str
@@ -86,11 +85,15 @@ class Camera:
         return variable(self.number, setting)
 
 
-@dataclass(frozen=True)
 class Cameras:
-    """The enabled cameras in slot order (camera 1 always among them), and lines worth a warning."""
-    enabled: Tuple[Camera, ...]
-    warnings: Tuple[str, ...] = ()
+    """The enabled cameras in slot order (camera 1 always among them), and lines worth a warning.
+
+    A plain class, not a NamedTuple: iterating over it and its length are its cameras'.
+    """
+
+    def __init__(self, enabled: Tuple[Camera, ...], warnings: Tuple[str, ...] = ()):
+        self.enabled = enabled
+        self.warnings = warnings
 
     def __iter__(self) -> Iterator[Camera]:
         return iter(self.enabled)

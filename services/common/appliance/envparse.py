@@ -1,7 +1,7 @@
 """Typed, validated reads of environment variables, each failure one line that names the variable.
 
 Each service's config module reads its whole environment through one `Env` at start-up and
-builds a frozen dataclass from it; nothing else in a service touches os.environ.
+builds a frozen record from it; nothing else in a service touches os.environ.
 """
 
 import ipaddress
@@ -19,6 +19,13 @@ class ConfigError(Exception):
 
 
 Settings = TypeVar("Settings")
+
+
+def repr_without(record: NamedTuple, hidden: Iterable[str]) -> str:
+    """The NamedTuple `record`'s repr without the fields named in `hidden`: its secrets, which a
+    repr or str of it (in a log line or a traceback) must not show."""
+    shown = ", ".join(f"{name}={getattr(record, name)!r}" for name in record._fields if name not in hidden)
+    return f"{type(record).__name__}({shown})"
 
 
 def load_or_exit(service: str, load: Callable[[Mapping[str, str]], Settings], environ: Mapping[str, str]) -> Settings:

@@ -8,9 +8,8 @@ server and the gate are unix sockets in shared volumes.
 import ipaddress
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Tuple
+from typing import Mapping, NamedTuple, Tuple
 
 from appliance import log as applog
 from appliance.envparse import ConfigError, Env, load_or_exit
@@ -21,8 +20,7 @@ STATUS_PAGE = Path(__file__).with_name("status.html")
 RENDERED = Path("/tmp/nginx.conf")
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     allowed_cidrs: Tuple[str, ...]
     stream_max_per_client: int
     access_log: bool

@@ -122,6 +122,16 @@ def test_upload_when_printing_with_each_state_source():
     assert load({}).follows_printer is False and load({}).idle_interval == 0
 
 
+@pytest.mark.parametrize("secret", ["PRUSALINK_PASSWORD", "PRUSALINK_API_KEY"])
+def test_repr_and_str_show_the_settings_but_no_secret(secret):
+    config = load({"UPLOAD_WHEN": "printing", "PRINTER_STATE_SOURCE": "prusalink", "PRUSALINK_URL": "http://10.0.0.7/",
+                   secret: "Secret-9876-value", "PRUSA_CONNECT_TOKEN": TOKEN})
+    for text in (repr(config), str(config)):
+        assert "Secret-9876-value" not in text and TOKEN not in text
+        assert text.startswith("Config(cameras=(Camera(number=1, ") and "prusalink_user='maker'" in text
+        assert "prusalink_password" not in text and "prusalink_api_key" not in text
+
+
 def test_an_idle_interval_under_10_is_raised_and_printer_settings_without_printing_are_warned_about():
     assert load({"UPLOAD_WHEN": "printing", "UPLOAD_IDLE_INTERVAL": "3"}).idle_interval == 10
     [warning] = load({"UPLOAD_IDLE_INTERVAL": "600", "PRINTER_STATE_SOURCE": "prusalink"}).warnings

@@ -1,21 +1,18 @@
 """The frame server's settings, read and checked once at start-up."""
 
-from dataclasses import dataclass
-from typing import Mapping, Tuple
+from typing import Mapping, NamedTuple, Tuple
 
 from appliance import cameras as camera_slots
 from appliance.envparse import ConfigError, Env, HttpUrl
 
 
-@dataclass(frozen=True)
-class CameraConfig:
+class CameraConfig(NamedTuple):
     number: int  # its slot, 1 to 4
     name: str
     feed_port: int  # where the feed serves it: FEED_PORT (9000) for camera 1, one port more for each slot after
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     cameras: Tuple[CameraConfig, ...]  # the enabled ones, in slot order; camera 1 is always one
     feed_host: str
     feed_timeout: float  # seconds allowed to connect, and between two complete frames, before reconnecting

@@ -7,9 +7,8 @@ whole fingerprint that another service sent by mistake cannot pass through.
 """
 
 import ipaddress
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from jpegframes.markers import dimensions
 
@@ -41,8 +40,7 @@ class RateMeter:
         return self._rate
 
 
-@dataclass(frozen=True)
-class Fetched:
+class Fetched(NamedTuple):
     """What one source answered: its JSON document, or None and the reason it could not be read."""
     document: Optional[Mapping]
     reason: Optional[str] = None

@@ -1,7 +1,6 @@
 """The gate's settings, read and checked once at start-up."""
 
-from dataclasses import dataclass
-from typing import Mapping, Tuple
+from typing import Mapping, NamedTuple, Tuple
 
 from appliance.envparse import ConfigError, Env, HttpUrl
 
@@ -12,8 +11,7 @@ DEFAULT_SOCKET = "/run/gate/gate.sock"
 DEFAULT_HEALTH_FILE = "/tmp/gate-health"
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     moonraker: HttpUrl  # where Moonraker answers, from the host's network namespace
     socket: str  # the gate's only listening address: a unix socket shared with nginx and the uploader
     max_message: int  # bytes; a bigger message from a client closes its connection with 1009

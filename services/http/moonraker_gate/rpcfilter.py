@@ -21,8 +21,7 @@ sends without reading the answers therefore piles up at most that many in Moonra
 """
 
 import json
-from dataclasses import dataclass
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, List, NamedTuple, Optional, Tuple, Union
 
 from .allowlist import ALLOWED_METHODS
 
@@ -32,8 +31,7 @@ NOT_ALLOWED = -32601  # JSON-RPC's "method not found", what Moonraker answers fo
 BUSY = -32000  # JSON-RPC's first "server error": the call was not sent, try again later
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     forward: Optional[str] = None  # text to send to Moonraker
     reply: Optional[str] = None  # the gate's own answer to the client
     too_big: bool = False  # close the client's connection with 1009

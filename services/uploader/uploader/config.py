@@ -5,20 +5,17 @@ The cameras and their Prusa Connect settings come from `appliance.cameras` (came
 everything else the uploader reads is here.
 """
 
-from dataclasses import dataclass, field
-from typing import Mapping, Tuple
+from typing import Mapping, NamedTuple, Tuple
 
 from appliance import cameras
 from appliance.cameras import MIN_UPLOAD_INTERVAL, Camera
-from appliance.envparse import ConfigError, Env
+from appliance.envparse import ConfigError, Env, repr_without
 
 UPLOAD_WHEN = ("always", "printing")
 STATE_SOURCES = ("moonraker", "prusalink")
 
 
-
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     cameras: Tuple[Camera, ...]  # every enabled camera, with its upload settings; camera 1 first
     frame_server_url: str  # the frame server's own port on the camera network, without a path
     connect_url: str
@@ -31,9 +28,12 @@ class Config:
     gate_address: str  # where Moonraker is read: "unix:/run/gate/gate.sock", or http://host:port in tests
     prusalink_url: str  # empty unless PRINTER_STATE_SOURCE=prusalink
     prusalink_user: str
-    prusalink_password: str = field(repr=False)
-    prusalink_api_key: str = field(repr=False)
+    prusalink_password: str  # never in the repr, nor the API key
+    prusalink_api_key: str
     warnings: Tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return repr_without(self, ("prusalink_password", "prusalink_api_key"))
 
     @property
     def follows_printer(self) -> bool:

@@ -6,8 +6,7 @@ tells the caller what kind of failure it was.
 
 import enum
 import json
-from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from .redact import Redactor
 from .transfer import Failure, Transfer
@@ -22,8 +21,7 @@ class Outcome(enum.Enum):
     NOT_FOUND = "not-found"  # 404, or a redirect: the URL is wrong
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     outcome: Outcome
     cause: str  # one secret-free line: "HTTP 204", "HTTP 403 FORBIDDEN_INVALID_FINGERPRINT: ...", "DNS lookup ..."
     status: Optional[int] = None

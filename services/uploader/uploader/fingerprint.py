@@ -10,8 +10,7 @@ import contextlib
 import os
 import re
 import uuid
-from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from appliance.cameras import FINGERPRINT_PATTERN, Camera
 
@@ -20,8 +19,7 @@ class FingerprintError(Exception):
     """The fingerprint cannot be read or stored; str(error) is the one line to print."""
 
 
-@dataclass(frozen=True)
-class Fingerprint:
+class Fingerprint(NamedTuple):
     value: str
     origin: str  # "configured", "stored" or "new"
     path: str  # where the stored one lives ("" when configured)

@@ -15,8 +15,7 @@ import socket
 import threading
 import time
 import traceback
-from dataclasses import dataclass
-from typing import Callable, Hashable, Optional, Sequence
+from typing import Callable, Hashable, NamedTuple, Optional, Sequence
 from urllib.parse import urlsplit
 
 from appliance.statelog import StateLog
@@ -35,8 +34,7 @@ PRUSALINK_STATES = ("IDLE", "BUSY", "PRINTING", "PAUSED", "FINISHED", "STOPPED",
 PRUSALINK_PRINTING = ("PRINTING", "PAUSED", "ATTENTION", "BUSY")
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):
     printer: Printer
     text: str  # one secret-free line: "Moonraker print_stats.state 'printing'", or the cause when unknown
     kind: Hashable  # what makes two readings the same, for logging only changes

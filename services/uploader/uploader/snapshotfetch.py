@@ -2,8 +2,7 @@
 
 import hashlib
 import math
-from dataclasses import dataclass
-from typing import Optional, Tuple, Union
+from typing import NamedTuple, Optional, Tuple, Union
 
 from jpegframes import markers
 
@@ -12,8 +11,7 @@ from .transfer import Failure, Transfer
 MAX_BYTES = 16 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(NamedTuple):
     data: bytes
     timestamp: Optional[float]  # the X-Timestamp header, when the server sends one
     size: Optional[Tuple[int, int]]  # (width, height) from the SOF header
@@ -23,8 +21,7 @@ class Snapshot:
         return hashlib.sha256(self.data).digest()
 
 
-@dataclass(frozen=True)
-class Skip:
+class Skip(NamedTuple):
     """Why there is nothing to upload this cycle."""
     kind: str  # stable across cycles, for logging only changes
     text: str

@@ -13,8 +13,7 @@ import socket
 import ssl
 import threading
 import time
-from dataclasses import dataclass
-from typing import Callable, Iterator, Mapping, Optional, TypeVar
+from typing import Callable, Iterator, Mapping, NamedTuple, Optional, TypeVar
 from urllib.parse import urlsplit
 
 from .digestauth import DigestAuth
@@ -143,8 +142,7 @@ class Failure(Exception):
     """No answer; str(error) is a secret-free cause."""
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     status: int
     headers: Mapping[str, str]
     body: bytes

@@ -1,0 +1,25 @@
+"""The gate and the uploader start without `dataclasses`: it imports inspect, ast, dis, tokenize and more,
+1.2 to 1.4 MiB of every process that loads it, so their records are NamedTuples and plain classes."""
+
+import subprocess
+import sys
+
+import pytest
+
+from service_process import service_env
+
+STARTS = {
+    "moonraker_gate": (("http", "common"), "moonraker_gate.__main__"),
+    # The uploader imports these only once a camera has a token; an uploading one runs them all.
+    "uploader": (("uploader", "common"), "uploader.__main__, uploader.connect, uploader.loop, uploader.transfer, "
+                                         "uploader.printerstate, uploader.snapshotfetch"),
+}
+
+
+@pytest.mark.parametrize("service", sorted(STARTS))
+def test_a_started_service_has_not_imported_dataclasses(service):
+    folders, modules = STARTS[service]
+    program = f"import sys\nimport {modules}\nprint('dataclasses' in sys.modules)"
+    output = subprocess.run([sys.executable, "-c", program], env=service_env(folders), capture_output=True,
+                            text=True, timeout=60, check=True).stdout
+    assert output == "False\n"

@@ -9,7 +9,9 @@ import pytest
 from service_process import service_env
 
 STARTS = {
-    "moonraker_gate": (("http", "common"), "moonraker_gate.__main__"),
+    # The gate's hub at work too: gevent's default context formatter, pprint, imports dataclasses.
+    "moonraker_gate": (("http", "common"), "moonraker_gate.__main__\nimport gevent\ngevent.get_hub().print_exception"
+                                           "(None, ValueError, ValueError('x'), None)"),
     # The uploader imports these only once a camera has a token; an uploading one runs them all.
     "uploader": (("uploader", "common"), "uploader.__main__, uploader.connect, uploader.loop, uploader.transfer, "
                                          "uploader.printerstate, uploader.snapshotfetch"),

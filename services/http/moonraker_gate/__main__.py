@@ -25,6 +25,10 @@ from .gate import Gate, Handler
 from .healthprobe import HealthProbe
 from .selfcheck import SelfCheck
 
+# gevent's hub formats a failed greenlet's context with pprint.saferepr by default, and pprint imports
+# dataclasses (1.4 MiB with what it imports); reprlib's repr is as safe, bounded, and costs nothing.
+gevent.config.format_context = "reprlib.repr"
+
 MAX_CONNECTIONS = 256  # connections served at once (sessions are capped far lower); more wait in the backlog
 
 

@@ -2,6 +2,7 @@
 status and its self-check, against a stand-in Moonraker that records every connection it gets."""
 
 import json
+import os
 from contextlib import closing, ExitStack
 
 import pytest
@@ -189,3 +190,10 @@ def test_a_moonraker_that_answers_beyond_loopback_is_reported_once_with_the_fix(
             assert status["self_check"]["open_on"] == [a for a in host_addresses() if ":" not in a]
         finally:
             gate.stop()
+
+
+def test_an_address_is_looked_up_without_a_thread(gate, record):
+    """gevent's default resolver starts a pool of threads for lookups (1.4 MiB); Moonraker's address needs none."""
+    status, _, _ = gate.get("/server/info")
+    assert status == 200 and record()["connections"] == 1
+    assert os.listdir(f"/proc/{gate.proc.pid}/task") == [str(gate.proc.pid)]

@@ -3,6 +3,7 @@
 import pytest
 
 from appliance.envparse import ConfigError, HttpUrl
+from moonraker_gate.__main__ import looks_up_addresses_only, on_loopback
 from moonraker_gate.config import Config, load
 
 URL_FORM = "expected http://host[:port] or https://host[:port]"
@@ -76,3 +77,11 @@ def test_a_bad_origin_is_one_line_naming_the_entry(entry):
         load({"ALLOWED_ORIGINS": f"http://ok.lan {entry}"})
     assert str(error.value) == (f"ALLOWED_ORIGINS entry {entry!r} is invalid: expected http://host[:port] or "
                                 "https://host[:port], as a browser's address bar shows it")
+
+
+@pytest.mark.parametrize("url, addresses_only, loopback", [
+    ("http://127.0.0.1:7125", True, True), ("http://localhost:7125", True, True), ("http://[::1]:7125", True, True),
+    ("http://192.168.1.20:7125", True, False), ("http://printer.local:7125", False, False)])
+def test_an_address_needs_no_dns_and_loopback_is_self_checked(url, addresses_only, loopback):
+    config = load({"MOONRAKER_URL": url})
+    assert (looks_up_addresses_only(config), on_loopback(config)) == (addresses_only, loopback)

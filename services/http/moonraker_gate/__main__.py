@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import sys
+from typing import Optional, Union
 
 import gevent
 from gevent import socket
@@ -45,19 +46,33 @@ def listen(path: str) -> socket.socket:
     return sock
 
 
-def on_loopback(config: Config) -> bool:
-    host = config.moonraker.host
-    if host == "localhost":
-        return True
+def _address(host: str) -> Optional[Union[ipaddress.IPv4Address, ipaddress.IPv6Address]]:
+    """Moonraker's host as an address (localhost as 127.0.0.1); None for a name DNS must answer."""
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address("127.0.0.1" if host == "localhost" else host)
     except ValueError:
-        return False
+        return None
+
+
+def on_loopback(config: Config) -> bool:
+    address = _address(config.moonraker.host)
+    return address is not None and address.is_loopback
+
+
+def looks_up_addresses_only(config: Config) -> bool:
+    """Whether every name the gate looks up is an address or localhost: Moonraker's host is one, and
+    the self-check asks the host's own addresses. Such lookups answer at once, without DNS."""
+    return _address(config.moonraker.host) is not None
 
 
 def main() -> int:
     log = applog.setup("moonraker_gate")
     config = load_or_exit("moonraker_gate", load, os.environ)
+    if looks_up_addresses_only(config):
+        # gevent's default resolver runs each lookup in a thread of a pool, which costs 1.4 MiB; an
+        # address needs no DNS, so the gate looks it up in place. A host name keeps the thread pool,
+        # so that a slow DNS server never stalls the other sessions.
+        gevent.config.resolver = "block"
     selfcheck = SelfCheck(config.moonraker.port if on_loopback(config) else None, log)
     gate = Gate(config, log, selfcheck)
     server = WSGIServer(listen(config.socket), gate, handler_class=Handler, spawn=Pool(MAX_CONNECTIONS), log=None)

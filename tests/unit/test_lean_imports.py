@@ -1,5 +1,6 @@
-"""The gate and the uploader start without `dataclasses`: it imports inspect, ast, dis, tokenize and more,
-1.2 to 1.4 MiB of every process that loads it, so their records are NamedTuples and plain classes."""
+"""The gate, the uploader and the feed's processes start without `dataclasses`: it imports inspect, ast, dis,
+tokenize and more, 1.2 to 1.4 MiB of every process that loads it, so their records are NamedTuples and plain
+classes."""
 
 import subprocess
 import sys
@@ -15,6 +16,10 @@ STARTS = {
     # The uploader imports these only once a camera has a token; an uploading one runs them all.
     "uploader": (("uploader", "common"), "uploader.__main__, uploader.connect, uploader.loop, uploader.transfer, "
                                          "uploader.printerstate, uploader.snapshotfetch"),
+    # The feed runs its runner and one process per camera, each importing what `python3 -m` loads.
+    "feedrunner": (("feed", "common"), "feedrunner.__main__"),
+    "usbcam": (("feed", "common"), "usbcam.__main__"),
+    "synthcam": (("feed", "common"), "synthcam.__main__"),  # with Pillow, which imports no dataclasses
 }
 
 

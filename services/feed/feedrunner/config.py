@@ -1,15 +1,13 @@
 """The feed container's settings, read and checked once at start-up: every enabled camera with
 its capture settings (appliance.cameras holds their variables and defaults)."""
 
-from dataclasses import dataclass
-from typing import Mapping, Tuple
+from typing import Mapping, NamedTuple, Tuple
 
 from appliance import cameras
 from appliance.envparse import Env
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     cameras: Tuple[cameras.Camera, ...]
     first_port: int  # camera N listens on first_port + N - 1 (9000 in the appliance; tests move it)
 

@@ -4,15 +4,13 @@ Its size, rate, quality and name are its camera slot's (appliance.cameras, FEED_
 the slot), so the test pattern takes the same variables, limits and defaults as a real camera.
 """
 
-from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 from appliance.envparse import Env
 from feedwire import camera_slot, listen_address
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     number: int  # the camera slot, shown in the picture and in each frame's COM mark
     name: str
     bind: str

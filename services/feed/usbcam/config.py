@@ -1,15 +1,13 @@
 """The USB camera process's settings, read and checked once at start-up."""
 
-from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 from appliance import cameras
 from appliance.envparse import Env
 from feedwire import camera_slot, listen_address
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     camera: cameras.Camera  # with its capture settings
     bind: str
     port: int

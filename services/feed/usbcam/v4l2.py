@@ -6,8 +6,7 @@ buffer is one JPEG exactly as the camera coded it: no decoding, no encoding, no 
 """
 
 import re
-from dataclasses import dataclass
-from typing import List, Sequence, Tuple
+from typing import List, NamedTuple, Sequence, Tuple
 
 MJPEG_FOURCCS = ("MJPG", "JPEG")  # JPEG: the same stream under the older fourcc some cameras report
 BUFFERS = 4  # mmap buffers: enough that a slow moment on the Pi never stalls the camera
@@ -17,8 +16,7 @@ class ModeError(Exception):
     """The camera cannot deliver what the settings ask for; str(error) is the one line to print."""
 
 
-@dataclass(frozen=True)
-class Sizes:
+class Sizes(NamedTuple):
     """Frame sizes of one `Size:` line: one size (discrete) or a range on a step grid."""
     min_width: int
     min_height: int
@@ -38,8 +36,7 @@ class Sizes:
         return f"{self.min_width}x{self.min_height} to {self.max_width}x{self.max_height}"
 
 
-@dataclass(frozen=True)
-class Mode:
+class Mode(NamedTuple):
     """One size line of a format and the frame rates offered at it, each (lowest fps, highest fps)."""
     sizes: Sizes
     rates: Tuple[Tuple[float, float], ...]
@@ -52,8 +49,7 @@ class Mode:
         return f"{self.sizes} at {rates or '?'} fps"
 
 
-@dataclass(frozen=True)
-class Format:
+class Format(NamedTuple):
     fourcc: str
     description: str
     modes: Tuple[Mode, ...]

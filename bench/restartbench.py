@@ -93,6 +93,16 @@ def _serving(port: int, container: str, path: str, serving: int, timeout: float)
     raise RuntimeError(f"the stack did not serve {path} again within {timeout:g} s")
 
 
+def _restarted(container: str, before: int, killed: float) -> Optional[dict]:
+    """The container's state once Docker has restarted it, else None. Docker counts the restart before it
+    sets the new StartedAt, and the killed master's orphaned worker may still answer meanwhile: a
+    StartedAt from before the kill is the old run's."""
+    if _restarts(container) <= before:
+        return None
+    state = _state(container)
+    return state if epoch(state["StartedAt"]) > killed else None
+
+
 def measure(port: int, container: str, kills: int, service: Tuple[str, int, str] = FRAME_SERVER) -> dict:
     """`kills` crashes of `container`'s service, each once it has served for RUNNING_S; the window after each."""
     path, serving, ready_line = service
@@ -113,7 +123,7 @@ def measure(port: int, container: str, kills: int, service: Tuple[str, int, str]
             probes.append((answered, status))
             if status == serving:
                 if state is None or answered < epoch(state["StartedAt"]):
-                    state = _state(container) if _restarts(container) > before else None
+                    state = _restarted(container, before, killed)
                 if state is not None and answered >= epoch(state["StartedAt"]):
                     break  # served by the restarted container, not by the old process's last moment
             time.sleep(POLL_S)

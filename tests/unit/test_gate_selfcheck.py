@@ -2,6 +2,9 @@
 
 import logging
 
+import gevent
+
+from moonraker_gate.__main__ import every
 from moonraker_gate.selfcheck import SelfCheck, beyond_loopback, ipv4_addresses, ipv6_addresses
 
 FIB_TRIE = """Main:
@@ -62,3 +65,20 @@ def test_nothing_to_check_when_moonraker_is_not_on_loopback():
     check = SelfCheck(None, logging.getLogger("test"), addresses=lambda: ["192.168.1.23"])
     check.check()
     assert check.status() == {"checked": False, "reason": "MOONRAKER_URL is not on this host's loopback"}
+
+
+def test_a_periodic_check_that_fails_unexpectedly_is_logged_with_its_traceback_and_runs_again(caplog):
+    calls = []
+
+    def check():
+        calls.append(len(calls))
+        if len(calls) == 1:
+            raise RuntimeError("a bug")
+
+    loop = gevent.spawn(every, 0.01, check, "the test check", logging.getLogger("every-test"))
+    gevent.sleep(0.1)
+    loop.kill()
+    assert len(calls) >= 3
+    failures = [r for r in caplog.records if r.name == "every-test"]
+    assert [r.getMessage() for r in failures] == ["the test check failed; trying again in 0.01 s"]
+    assert failures[0].exc_info[0] is RuntimeError

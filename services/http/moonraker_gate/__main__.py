@@ -10,7 +10,7 @@ import logging
 import os
 import signal
 import sys
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import gevent
 from gevent import socket
@@ -24,7 +24,7 @@ from .allowlist import ALLOWED_METHODS
 from .config import Config, load
 from .gate import Gate, Handler
 from .healthprobe import HealthProbe
-from .selfcheck import SelfCheck
+from .selfcheck import CHECK_INTERVAL, SelfCheck
 
 # gevent's hub formats a failed greenlet's context with pprint.saferepr by default, and pprint imports
 # dataclasses (1.4 MiB with what it imports); reprlib's repr is as safe, bounded, and costs nothing.
@@ -65,6 +65,17 @@ def looks_up_addresses_only(config: Config) -> bool:
     return _address(config.moonraker.host) is not None
 
 
+def every(interval: float, check: Callable[[], None], what: str, log: logging.Logger) -> None:
+    """check() now and every `interval` seconds, for ever: an unexpected error is logged with its
+    traceback and the next check comes at its time."""
+    while True:
+        try:
+            check()
+        except Exception:
+            log.exception("%s failed; trying again in %g s", what, interval)
+        gevent.sleep(interval)
+
+
 def main() -> int:
     log = applog.setup("moonraker_gate")
     config = load_or_exit("moonraker_gate", load, os.environ)
@@ -88,8 +99,9 @@ def main() -> int:
 
     gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(stop))
     gevent.signal_handler(signal.SIGINT, lambda: gevent.spawn(stop))
-    loops = [gevent.spawn(selfcheck.run_forever),
-             gevent.spawn(HealthProbe(config.socket, config.health_file, log).run_forever)]
+    probe = HealthProbe(config.socket, config.health_file, log)
+    loops = [gevent.spawn(every, CHECK_INTERVAL, selfcheck.check, "the self-check", log),
+             gevent.spawn(every, probe.interval, probe.check, "the health probe", log)]
     server.serve_forever()
     gevent.killall(loops)
     logging.shutdown()

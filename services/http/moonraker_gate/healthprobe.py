@@ -1,13 +1,13 @@
 """Is the gate answering? Every PROBE_INTERVAL the gate asks itself GET /gate/alive on its own unix
-socket, as nginx would ask for anything (the gate answers it alone: Moonraker sees nothing); each 200 moves the health file's deadline on (appliance.deadlinefile), which
-Docker's healthcheck (`/app/check-deadline`, plain sh) reads. A gate whose socket or event loop stops
-answering misses its deadline two probes later."""
+socket, as nginx would ask for anything (the gate answers it alone: Moonraker sees nothing); each 200
+moves the health file's deadline on (appliance.deadlinefile), which Docker's healthcheck
+(`/app/check-deadline`, plain sh) reads. A gate whose socket or event loop stops answering misses its
+deadline two probes later."""
 
 import logging
 import time
 from typing import Optional
 
-import gevent
 from gevent import socket
 
 from appliance import deadlinefile
@@ -56,11 +56,3 @@ class HealthProbe:
                 self._log.info("health probe: the gate answers on %s again", self.socket_path)
             else:
                 self._log.error("health probe: %s; Docker will report the gate unhealthy", trouble)
-
-    def run_forever(self) -> None:
-        while True:
-            try:
-                self.check()
-            except Exception:
-                self._log.exception("the health probe failed; trying again in %g s", self.interval)
-            gevent.sleep(self.interval)

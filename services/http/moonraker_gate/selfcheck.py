@@ -7,7 +7,6 @@ import logging
 import time
 from typing import Callable, List, Optional
 
-import gevent
 from gevent.socket import create_connection
 
 CHECK_INTERVAL = 300.0  # seconds between two checks: a periodic check by nature
@@ -98,11 +97,3 @@ class SelfCheck:
                 self._log.warning("%s", self.warning())
             else:
                 self._log.info("Moonraker answers on loopback only: the door is the only door")
-
-    def run_forever(self) -> None:
-        while True:
-            try:
-                self.check()
-            except Exception:
-                self._log.exception("the self-check failed; trying again in %g s", CHECK_INTERVAL)
-            gevent.sleep(CHECK_INTERVAL)

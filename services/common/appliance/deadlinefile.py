@@ -11,10 +11,13 @@ about 12 MiB of the page cache the stack's containers share onto the active list
 stats` counts it (bench/analysis.md).
 """
 
+import logging
 import math
 import os
 import time
 from typing import Optional
+
+from .statelog import StateLog
 
 
 def boot_clock() -> float:
@@ -30,3 +33,25 @@ def write(path: str, deadline: Optional[float], what: str) -> None:
     with open(temporary, "w", encoding="utf-8") as file:
         file.write(f"{due} {' '.join(what.split())}\n")
     os.replace(temporary, path)
+
+
+class DeadlineFile:
+    """The file a service keeps: write() it, and a line when writing starts failing (so the healthcheck
+    will say unhealthy) and one when it works again."""
+
+    def __init__(self, path: str, log: logging.Logger, service: str):
+        self.path = path
+        self._log = log
+        self._service = service
+        self._failing = StateLog(False)
+
+    def write(self, deadline: Optional[float], what: str) -> None:
+        try:
+            write(self.path, deadline, what)
+        except OSError as error:
+            if self._failing.changed(True):
+                self._log.error("cannot write the health file %s: %s; the health check will report %s unhealthy",
+                                self.path, error.strerror or type(error).__name__, self._service)
+            return
+        if self._failing.changed(False):
+            self._log.info("the health file %s is written again", self.path)

@@ -38,21 +38,18 @@ def probe(path: str, timeout: float = PROBE_TIMEOUT) -> Optional[str]:
 class HealthProbe:
     def __init__(self, socket_path: str, health_file: str, log: logging.Logger, interval: float = PROBE_INTERVAL):
         self.socket_path = socket_path
-        self.health_file = health_file
         self.interval = interval
+        self._file = deadlinefile.DeadlineFile(health_file, log, "the gate")
         self._log = log
         self._trouble = StateLog(None)
 
     def check(self) -> None:
         trouble = probe(self.socket_path)
-        if trouble is None:
-            try:
-                deadlinefile.write(self.health_file, time.monotonic() + 2 * self.interval + PROBE_TIMEOUT,
-                                   f"the gate answering on {self.socket_path}")
-            except OSError as error:
-                trouble = f"cannot write the health file {self.health_file}: {error.strerror or type(error).__name__}"
         if self._trouble.changed(trouble):
             if trouble is None:
                 self._log.info("health probe: the gate answers on %s again", self.socket_path)
             else:
                 self._log.error("health probe: %s; Docker will report the gate unhealthy", trouble)
+        if trouble is None:
+            self._file.write(time.monotonic() + 2 * self.interval + PROBE_TIMEOUT,
+                             f"the gate answering on {self.socket_path}")

@@ -13,7 +13,6 @@ import time
 from typing import Dict, Optional
 
 from appliance import deadlinefile
-from appliance.statelog import StateLog
 
 DISABLED = "uploads disabled (no camera has a Prusa Connect token); nothing to check"
 WAITING = "every loop waits for the printer to change state"
@@ -31,15 +30,12 @@ def write_starting(path: str) -> None:
 
 
 class HealthFile:
-    """The loops' side: keeps each loop's deadline, rewrites the file at each beat, and logs only
-    when writing starts or stops failing."""
+    """The loops' side: keeps each loop's deadline and rewrites the file at each beat."""
 
     def __init__(self, path: str, log: logging.Logger):
-        self.path = path
-        self._log = log
+        self._file = deadlinefile.DeadlineFile(path, log, "the uploader")
         self._lock = threading.Lock()
         self._deadlines: Dict[str, Optional[float]] = {}
-        self._failing = StateLog(False)
 
     def beacon(self, name: str, grace: float) -> "Beacon":
         """The beacon of one loop, named in the health check's line ("the upload loop of …")."""
@@ -49,19 +45,11 @@ class HealthFile:
         with self._lock:
             self._deadlines[name] = deadline
             timed = {loop: due for loop, due in self._deadlines.items() if due is not None}
-            try:
-                if timed:
-                    first = min(timed, key=timed.__getitem__)
-                    deadlinefile.write(self.path, timed[first], f"{first} must have ended its cycle")
-                else:
-                    deadlinefile.write(self.path, None, WAITING)
-            except OSError as error:
-                if self._failing.changed(True):
-                    self._log.error("cannot write the health file %s: %s; the health check will report the "
-                                    "uploader unhealthy", self.path, error.strerror or type(error).__name__)
-                return
-            if self._failing.changed(False):
-                self._log.info("the health file %s is written again", self.path)
+            if timed:
+                first = min(timed, key=timed.__getitem__)
+                self._file.write(timed[first], f"{first} must have ended its cycle")
+            else:
+                self._file.write(None, WAITING)
 
 
 class Beacon:
